@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "swift-watermark",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "watermark", targets: ["WatermarkCLI"]),
+        .library(name: "Watermark", targets: ["Watermark"]),
+        .library(name: "Detection", targets: ["Detection"]),
+        .library(name: "Tokenizer", targets: ["Tokenizer"]),
+        .library(name: "GGUF", targets: ["GGUF"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System OpenSSL libcrypto: HMAC-SHA256, AES-128-CTR, SHA-256, RAND_bytes.
+        .systemLibrary(
+            name: "CCryptoShim",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
+        .target(name: "Watermark", dependencies: ["CCryptoShim"]),
+        .target(name: "GGUF"),
+        .target(name: "Tokenizer", dependencies: ["GGUF"]),
+        .target(name: "Detection", dependencies: ["Watermark", "Tokenizer"]),
+        .executableTarget(
+            name: "WatermarkCLI",
+            dependencies: [
+                "Watermark", "Detection", "Tokenizer", "GGUF",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Release-build benchmark driver; see Tools/bench.sh and BENCHMARKS.md.
+        .executableTarget(name: "WatermarkBench", dependencies: ["Watermark", "Detection", "Tokenizer"]),
+        .testTarget(name: "WatermarkTests", dependencies: ["Watermark"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Watermark"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["WatermarkCLI"]),
+    ]
+)

@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file or standard input read in fixed-size chunks, so that inputs of any size stream.
+public final class ByteStream {
+    /// How the stream is named in messages: the path, or `<stdin>`.
+    public let name: String
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+    private var buffer: [UInt8]
+
+    /// Opens `path`, or standard input for `-`.
+    public init(path: String, chunkSize: Int = 1 << 16) throws(InputError) {
+        buffer = [UInt8](repeating: 0, count: chunkSize)
+        if path == "-" {
+            name = "<stdin>"
+            fd = 0
+            ownsDescriptor = false
+            return
+        }
+        name = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw InputError(source: path, problem: "cannot open: \(ByteStream.errnoText())") }
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw InputError(source: path, problem: "is a directory")
+        }
+        self.fd = fd
+        ownsDescriptor = true
+    }
+
+    deinit { if ownsDescriptor { close(fd) } }
+
+    /// The next chunk, or nil at end of input.
+    public func nextChunk() throws(InputError) -> ArraySlice<UInt8>? {
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw InputError(source: name, problem: "cannot read: \(ByteStream.errnoText())")
+            }
+            return n == 0 ? nil : buffer[0..<n]
+        }
+    }
+
+    /// Reads everything, refusing more than `limit` bytes.
+    public func readAll(limit: Int) throws(InputError) -> [UInt8] {
+        var out: [UInt8] = []
+        while let chunk = try nextChunk() {
+            out.append(contentsOf: chunk)
+            if out.count > limit { throw InputError(source: name, problem: "is larger than \(limit) bytes") }
+        }
+        return out
+    }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+/// Splits a `ByteStream` into lines (LF or CRLF), one at a time, in bounded memory.
+public struct LineReader {
+    public let stream: ByteStream
+    /// A longer line is an error rather than an unbounded allocation.
+    public let maximumLineLength: Int
+    private var pending: [UInt8] = []
+    private var start = 0
+    private var finished = false
+    public private(set) var lineNumber = 0
+
+    public init(stream: ByteStream, maximumLineLength: Int = 64 << 20) {
+        self.stream = stream
+        self.maximumLineLength = maximumLineLength
+    }
+
+    /// The next line without its terminator, or nil at end of input.
+    public mutating func nextLine() throws(InputError) -> [UInt8]? {
+        while true {
+            if let newline = pending[start...].firstIndex(of: 0x0A) {
+                var line = Array(pending[start..<newline])
+                start = newline + 1
+                if line.last == 0x0D { line.removeLast() }
+                lineNumber += 1
+                return line
+            }
+            if pending.count - start > maximumLineLength {
+                throw InputError(source: "\(stream.name):\(lineNumber + 1)", problem: "line is longer than \(maximumLineLength) bytes")
+            }
+            if finished {
+                guard start < pending.count else { return nil }
+                var line = Array(pending[start...])
+                start = pending.count
+                if line.last == 0x0D { line.removeLast() }
+                lineNumber += 1
+                return line
+            }
+            if start > 0 {
+                pending.removeFirst(start)
+                start = 0
+            }
+            if let chunk = try stream.nextChunk() { pending.append(contentsOf: chunk) } else { finished = true }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// One document of JSON Lines input: an object with a `"text"` string or an `"ids"` array.
+public enum JSONLinesDocument: Sendable, Equatable {
+    case text(String)
+    case ids([UInt32])
+
+    private struct Shape: Decodable {
+        let text: String?
+        let ids: [UInt32]?
+    }
+
+    /// Parses one line. Errors say what is wrong without quoting the line (it may be huge).
+    public static func parse(_ line: [UInt8]) throws(InputError) -> JSONLinesDocument {
+        let shape: Shape
+        do {
+            shape = try JSONDecoder().decode(Shape.self, from: Data(line))
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
+            let field = context.codingPath.first?.stringValue
+            if field == "ids" {
+                throw InputError(source: "", problem: "\"ids\" must be an array of integers 0 to 4294967295")
+            }
+            if field == "text" { throw InputError(source: "", problem: "\"text\" must be a string") }
+            throw InputError(source: "", problem: "not a JSON object (\(context.debugDescription))")
+        } catch {
+            throw InputError(source: "", problem: "not a JSON object with a \"text\" or \"ids\" field")
+        }
+        switch (shape.text, shape.ids) {
+        case (let text?, nil): return .text(text)
+        case (nil, let ids?): return .ids(ids)
+        case (.some, .some): throw InputError(source: "", problem: "has both \"text\" and \"ids\"; give one")
+        case (nil, nil): throw InputError(source: "", problem: "has neither a \"text\" nor an \"ids\" field")
+        }
+    }
+}

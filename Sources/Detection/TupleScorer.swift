@@ -1,0 +1,114 @@
+import Watermark
+
+/// What detection made of one token.
+public enum TokenStatus: UInt8, Sendable, Codable, CaseIterable {
+    /// One of the first `h` tokens: it has no full context and is not scored.
+    case context = 0
+    /// Scored and green.
+    case green = 1
+    /// Scored and not green.
+    case red = 2
+    /// A repeat of an earlier (context, token) tuple, skipped by de-duplication.
+    case repeated = 3
+}
+
+/// Scores a token stream one token at a time under one key, as SCHEME.md's detection says.
+///
+/// Memory is bounded by the number of distinct tuples (for de-duplication) and, only when
+/// asked for, one status byte per token; the tokens themselves are not kept, so a stream of
+/// any length can be fed through.
+public final class TupleScorer {
+    public let partition: GreenListPartition
+    public let deduplicate: Bool
+    public private(set) var tokens = 0
+    public private(set) var scored = 0
+    public private(set) var green = 0
+    /// One entry per token when `recordStatuses` was set, else empty.
+    public private(set) var statuses: [TokenStatus] = []
+
+    private let h: Int
+    private let recordStatuses: Bool
+    private var window: [UInt32]          // the last h tokens, oldest first
+    private var seen = Set<UInt64>()
+    private var seedCache: [SIMD8<UInt32>: ContextSeed] = [:]
+    private let cacheSeeds: Bool
+    private let greenThreshold: UInt32
+    /// Bounds the seed cache; real text reuses a small set of contexts, so a modest cap
+    /// keeps nearly all of the benefit.
+    static let seedCacheLimit = 1 << 16
+
+    public init(partition: GreenListPartition, deduplicate: Bool = true, recordStatuses: Bool = false,
+                cacheSeeds: Bool = true) {
+        self.partition = partition
+        self.deduplicate = deduplicate
+        self.recordStatuses = recordStatuses
+        self.cacheSeeds = cacheSeeds
+        self.h = partition.parameters.contextWidth
+        self.greenThreshold = partition.parameters.greenThreshold
+        self.window = []
+        window.reserveCapacity(h)
+    }
+
+    /// Feeds the next token of the text.
+    public func append(_ token: UInt32) throws(WatermarkError) {
+        defer {
+            tokens += 1
+            if window.count == h { window.removeFirst() }
+            window.append(token)
+        }
+        guard window.count == h else {
+            if recordStatuses { statuses.append(.context) }
+            return
+        }
+        if deduplicate {
+            let inserted = seen.insert(tupleKey(token)).inserted
+            if !inserted {
+                if recordStatuses { statuses.append(.repeated) }
+                return
+            }
+        }
+        let score: UInt32
+        if cacheSeeds {
+            var key = SIMD8<UInt32>(repeating: 0)
+            for (i, t) in window.enumerated() { key[i] = t }
+            let seed: ContextSeed
+            if let cached = seedCache[key] {
+                seed = cached
+            } else {
+                seed = try partition.contextSeed(after: window)
+                if seedCache.count >= Self.seedCacheLimit { seedCache.removeAll(keepingCapacity: true) }
+                seedCache[key] = seed
+            }
+            score = try partition.score(of: token, seed: seed)
+        } else {
+            score = try partition.score(of: token, after: window)
+        }
+        scored += 1
+        let isGreen = score < greenThreshold
+        if isGreen { green += 1 }
+        if recordStatuses { statuses.append(isGreen ? .green : .red) }
+    }
+
+    /// Feeds many tokens.
+    public func append(contentsOf tokens: some Sequence<UInt32>) throws(WatermarkError) {
+        for t in tokens { try append(t) }
+    }
+
+    /// The de-duplication key of (context, token). For h = 1 it is the exact pair; for longer
+    /// contexts a 64-bit mix, whose collisions (about n²/2⁶⁵ for n distinct tuples, under 1e-6
+    /// for six million) can only drop a tuple from the count, never add a green one.
+    private func tupleKey(_ token: UInt32) -> UInt64 {
+        if h == 1 { return UInt64(window[0]) << 32 | UInt64(token) }
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(h)
+        for t in window { x = Self.mix(x ^ UInt64(t)) }
+        return Self.mix(x ^ (UInt64(token) << 1 | 1))
+    }
+
+    private static func mix(_ value: UInt64) -> UInt64 {
+        // splitmix64's finaliser: a bijection with full avalanche.
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

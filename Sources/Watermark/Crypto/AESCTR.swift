@@ -1,0 +1,57 @@
+internal import CCryptoShim
+
+/// AES-128-CTR keystream generation with one reused cipher context.
+///
+/// The scheme re-keys AES at every position, so the context is set up for the cipher once
+/// and only the key and counter change per call (`EVP_EncryptInit_ex` with a nil cipher).
+final class AESCTRKeystream {
+    private let context: OpaquePointer
+    /// Zero plaintext: CTR mode's output on zeros is the keystream itself.
+    private var zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 64)
+
+    init() throws(CryptoError) {
+        guard let context = EVP_CIPHER_CTX_new() else { throw OpenSSL.error("AES-128-CTR context") }
+        self.context = context
+        try OpenSSL.check(EVP_EncryptInit_ex(context, EVP_aes_128_ctr(), nil, nil, nil), "AES-128-CTR init")
+    }
+
+    deinit {
+        EVP_CIPHER_CTX_free(context)
+        zeros.deallocate()
+    }
+
+    /// Fills `output` with the keystream for `key` (16 bytes) starting at 16-byte block `block`.
+    func keystream(key: UnsafeRawBufferPointer, startingAtBlock block: UInt64 = 0,
+                   into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
+        precondition(key.count >= 16)
+        guard output.count > 0 else { return }
+        // The initial counter block is a 128-bit big-endian integer; the high 64 bits stay zero.
+        var iv = (UInt64(0), block.bigEndian)
+        let ok = withUnsafeBytes(of: &iv) { ivBytes in
+            EVP_EncryptInit_ex(context, nil, nil,
+                               key.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                               ivBytes.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        }
+        try OpenSSL.check(ok, "AES-128-CTR key setup")
+        let chunkLimit = 1 << 20
+        if zeros.count < min(output.count, chunkLimit) {
+            zeros.deallocate()
+            zeros = .allocate(byteCount: min(output.count, chunkLimit), alignment: 64)
+            zeros.initializeMemory(as: UInt8.self, repeating: 0)
+        }
+        var offset = 0
+        while offset < output.count {
+            // Bounded chunks keep the zero buffer small and fit EVP_EncryptUpdate's Int32 length.
+            let chunk = min(output.count - offset, chunkLimit)
+            var written: Int32 = 0
+            let ok = EVP_EncryptUpdate(context,
+                                       output.baseAddress!.advanced(by: offset).assumingMemoryBound(to: UInt8.self),
+                                       &written, zeros.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(chunk))
+            try OpenSSL.check(ok, "AES-128-CTR keystream")
+            guard Int(written) == chunk else {
+                throw CryptoError(operation: "AES-128-CTR keystream", reason: "wrote \(written) of \(chunk) bytes")
+            }
+            offset += chunk
+        }
+    }
+}

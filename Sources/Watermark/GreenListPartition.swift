@@ -1,0 +1,148 @@
+/// The `greenlist-v1` partition of the vocabulary under one key and parameter set.
+///
+/// For a context `c` (the `h` tokens before a position) the seed is
+/// `HMAC-SHA256(K, "greenlist-v1" ‖ 0x00 ‖ u8(h) ‖ u32le(c…))`; the AES-128-CTR keystream
+/// under the seed's first 16 bytes gives each token `v` the score `A[2v] + 256·A[2v+1]`, and
+/// `v` is green iff its score is below `G`.
+///
+/// The object owns its OpenSSL contexts and scratch buffers so that no call allocates once
+/// warmed up. It is not thread-safe; make one per thread (construction is cheap).
+public final class GreenListPartition {
+    public let parameters: SchemeParameters
+    public let keyID: String
+    private let hmac: HMACSHA256
+    private let aes: AESCTRKeystream
+    // Scratch owned for the object's lifetime so that the hot path neither allocates nor
+    // goes through closure-taking `withUnsafeBytes` calls.
+    private let message: UnsafeMutableRawBufferPointer
+    private let seedBuffer: UnsafeMutableRawBufferPointer
+    private let block: UnsafeMutableRawBufferPointer
+    private let headerLength: Int
+
+    static let label = Array("greenlist-v1".utf8)
+
+    public init(key: WatermarkKey, parameters: SchemeParameters) throws(WatermarkError) {
+        self.parameters = parameters
+        self.keyID = key.keyID
+        do {
+            hmac = try HMACSHA256(key: key.bytes)
+            aes = try AESCTRKeystream()
+        } catch {
+            throw .crypto(error)
+        }
+        let header = Self.label + [0x00, UInt8(parameters.contextWidth)]
+        headerLength = header.count
+        message = .allocate(byteCount: header.count + 4 * parameters.contextWidth, alignment: 16)
+        message.initializeMemory(as: UInt8.self, repeating: 0)
+        message.copyBytes(from: header)
+        seedBuffer = .allocate(byteCount: HMACSHA256.outputSize, alignment: 16)
+        seedBuffer.initializeMemory(as: UInt8.self, repeating: 0)
+        block = .allocate(byteCount: 16, alignment: 16)
+        block.initializeMemory(as: UInt8.self, repeating: 0)
+    }
+
+    deinit {
+        message.deallocate()
+        seedBuffer.deallocate()
+        block.deallocate()
+    }
+
+    /// The 32-byte seed for `context` (oldest token first, exactly `contextWidth` tokens).
+    public func seed(after context: some Collection<UInt32>) throws(WatermarkError) -> [UInt8] {
+        try computeSeed(context)
+        return Array(seedBuffer)
+    }
+
+    /// Whether `token` is green at a position whose preceding tokens are `context`.
+    ///
+    /// Costs one HMAC and one AES block: the score of `v` sits in keystream block `v / 8`.
+    public func isGreen(_ token: UInt32, after context: some Collection<UInt32>) throws(WatermarkError) -> Bool {
+        try score(of: token, after: context) < parameters.greenThreshold
+    }
+
+    /// The 16-bit score `u(token)` at a position with the given context.
+    public func score(of token: UInt32, after context: some Collection<UInt32>) throws(WatermarkError) -> UInt32 {
+        try computeSeed(context)
+        return try scoreWithCurrentSeed(token)
+    }
+
+    /// Scores of tokens `0..<count` for `context`, as the little-endian 16-bit words of the
+    /// keystream. `output` must hold `2·count` bytes.
+    public func fillScores(after context: some Collection<UInt32>, into output: UnsafeMutableRawBufferPointer) throws(WatermarkError) {
+        try computeSeed(context)
+        do {
+            try aes.keystream(key: UnsafeRawBufferPointer(seedBuffer), into: output)
+        } catch {
+            throw .crypto(error)
+        }
+    }
+
+    /// Scores of tokens `0..<count` for `context`, as an array (for tests and tools).
+    public func scores(after context: some Collection<UInt32>, count: Int) throws(WatermarkError) -> [UInt16] {
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * count, alignment: 16)
+        defer { raw.deallocate() }
+        try fillScores(after: context, into: raw)
+        var out = Array(raw.bindMemory(to: UInt16.self))
+        #if _endian(big)
+        for i in out.indices { out[i] = UInt16(littleEndian: out[i]) }
+        #endif
+        return out
+    }
+
+    /// The green token ids below `vocabularySize` for `context`, ascending.
+    public func greenTokens(after context: some Collection<UInt32>, vocabularySize: Int) throws(WatermarkError) -> [UInt32] {
+        let g = parameters.greenThreshold
+        var out: [UInt32] = []
+        for (v, s) in try scores(after: context, count: vocabularySize).enumerated() where UInt32(s) < g {
+            out.append(UInt32(v))
+        }
+        return out
+    }
+
+    /// The seed for `context` in a form that can be kept in a cache without allocating.
+    public func contextSeed(after context: some Collection<UInt32>) throws(WatermarkError) -> ContextSeed {
+        try computeSeed(context)
+        return ContextSeed(bytes: seedBuffer.loadUnaligned(as: SIMD32<UInt8>.self))
+    }
+
+    /// The score of `token` under a seed from `contextSeed(after:)`: one AES block, no HMAC.
+    public func score(of token: UInt32, seed: ContextSeed) throws(WatermarkError) -> UInt32 {
+        seedBuffer.storeBytes(of: seed.bytes, as: SIMD32<UInt8>.self)
+        return try scoreWithCurrentSeed(token)
+    }
+
+    // MARK: - Internals
+
+    private func computeSeed(_ context: some Collection<UInt32>) throws(WatermarkError) {
+        guard context.count == parameters.contextWidth else {
+            throw .contextLength(expected: parameters.contextWidth, found: context.count)
+        }
+        var offset = headerLength
+        for t in context {
+            message.storeBytes(of: t.littleEndian, toByteOffset: offset, as: UInt32.self)
+            offset += 4
+        }
+        do {
+            try hmac.authenticate(UnsafeRawBufferPointer(message), into: seedBuffer)
+        } catch {
+            throw .crypto(error)
+        }
+    }
+
+    private func scoreWithCurrentSeed(_ token: UInt32) throws(WatermarkError) -> UInt32 {
+        let byteOffset = Int(token % 8) * 2
+        do {
+            try aes.keystream(key: UnsafeRawBufferPointer(seedBuffer), startingAtBlock: UInt64(token / 8), into: block)
+        } catch {
+            throw .crypto(error)
+        }
+        return UInt32(block[byteOffset]) | UInt32(block[byteOffset + 1]) << 8
+    }
+}
+
+/// A per-context seed, kept by callers that cache seeds of repeated contexts.
+///
+/// It is derived from the key, so treat it as secret too: it reveals the partition at its context.
+public struct ContextSeed: Sendable, Hashable {
+    let bytes: SIMD32<UInt8>
+}

@@ -1,0 +1,165 @@
+import ArgumentParser
+import Detection
+import Watermark
+
+struct Detect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Test texts or token ids for the watermark and report a p-value.",
+        discussion: """
+            Exit status: 0 if any document is watermarked, 1 if none is (or all are too short), \
+            2 on a usage or input error.
+            """)
+
+    @OptionGroup var keys: KeyOptions
+    @OptionGroup var scheme: SchemeOptions
+
+    @Argument(help: ArgumentHelp("Files to test; '-' or none reads standard input. Each file is one document (with --jsonl, one per line).",
+                                 valueName: "file"))
+    var files: [String] = []
+
+    @Flag(help: "Input is token ids (integers separated by spaces or commas, or a JSON array), not text.")
+    var ids = false
+
+    @Flag(help: "Input is JSON Lines: one document per line, an object with a \"text\" or \"ids\" field. Streamed.")
+    var jsonl = false
+
+    @Option(help: ArgumentHelp("Tokenizer for text input: a GGUF model, a tokenizer.json or a rank file.", valueName: "path"))
+    var tokenizer: String?
+
+    @Flag(name: .customLong("no-dedup"), help: "Count repeated (context, token) tuples every time (inflates scores on repetitive text).")
+    var noDedup = false
+
+    @Option(name: .customLong("min-tokens"), help: ArgumentHelp("Fewest scored tuples for a verdict; fewer gives 'too-short'.", valueName: "n"))
+    var minTokens = 16
+
+    @Option(help: ArgumentHelp("Target false-positive rate α: watermarked iff the adjusted p-value ≤ α.", valueName: "rate"))
+    var fpr = 1e-4
+
+    @Flag(help: "Also scan windows for a watermarked stretch inside longer text; the p-value is corrected for every window tried.")
+    var scan = false
+
+    @Flag(help: "With --json, include one status per token (0 context, 1 green, 2 red, 3 repeated).")
+    var attribution = false
+
+    @Flag(help: "Print one JSON object per document (JSON Lines).")
+    var json = false
+
+    @Flag(help: "Show each token coloured: green, red, dimmed for repeats and context (ANSI; honours NO_COLOR).")
+    var highlight = false
+
+    @Flag(name: .customLong("no-seed-cache"), help: .hidden)
+    var noSeedCache = false
+
+    func validate() throws {
+        guard minTokens >= 1 else { throw ValidationError("--min-tokens must be at least 1 (got \(minTokens))") }
+        guard fpr.isFinite, fpr > 0, fpr < 1 else { throw ValidationError("--fpr must be strictly between 0 and 1 (got \(fpr))") }
+        if json && highlight { throw ValidationError("--highlight is for terminal output; it cannot be combined with --json") }
+        if attribution && !json { throw ValidationError("--attribution adds per-token statuses to --json output; add --json") }
+    }
+
+    func run() throws {
+        let parameters = try scheme.parameters()
+        var options = DetectionOptions()
+        options.deduplicate = !noDedup
+        options.minimumScored = minTokens
+        options.falsePositiveRate = fpr
+        options.windowedScan = scan
+        options.attribution = attribution || highlight
+        options.cacheSeeds = !noSeedCache
+        let detector: Detector
+        do { detector = try Detector(keys: try keys.loadKeys(), parameters: parameters, options: options) } catch let error as DetectionError {
+            throw CLIFailure(error.description)
+        }
+        let text = ids ? nil : TextInput(tokenizerPath: tokenizer)
+        var anyWatermarked = false
+        let sources = files.isEmpty ? ["-"] : files
+        for path in sources {
+            do {
+                let stream = try ByteStream(path: path)
+                if jsonl {
+                    var lines = LineReader(stream: stream)
+                    while let line = try lines.nextLine() {
+                        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                        let source = "\(stream.name):\(lines.lineNumber)"
+                        let document: JSONLinesDocument
+                        do { document = try JSONLinesDocument.parse(line) } catch {
+                            throw InputError(source: source, problem: error.problem)
+                        }
+                        let result: DetectionResult
+                        var pieces: [String]? = nil
+                        var listed: [UInt32]? = nil
+                        switch document {
+                        case .ids(let list):
+                            guard !list.isEmpty else { throw InputError(source: source, problem: "\"ids\" is empty") }
+                            result = try detect(list, with: detector)
+                            listed = list
+                        case .text(let string):
+                            let input = try TextInput.require(text, source: source)
+                            let tokens = try input.tokenize(string, source: source)
+                            result = try detect(tokens.ids, with: detector)
+                            pieces = tokens.pieces
+                        }
+                        anyWatermarked = report(result, source: source, pieces: pieces, ids: listed) || anyWatermarked
+                    }
+                } else if ids {
+                    let session = detector.makeSession()
+                    var parser = TokenIDParser()
+                    var kept: [UInt32] = []  // only for --highlight; otherwise the ids stream through
+                    let take: (UInt32) throws -> Void = { id in
+                        try session.append(id)
+                        if highlight { kept.append(id) }
+                    }
+                    do {
+                        while let chunk = try stream.nextChunk() { try parser.feed(chunk, emit: take) }
+                        try parser.finish(emit: take)
+                    } catch let failure as TokenIDParser.ParseFailure {
+                        throw InputError(source: stream.name, problem: failure.description)
+                    } catch let error as DetectionError {
+                        throw CLIFailure(error.description)
+                    }
+                    anyWatermarked = report(session.finish(), source: stream.name, pieces: nil, ids: kept) || anyWatermarked
+                } else {
+                    let input = try TextInput.require(text, source: stream.name)
+                    let bytes = try stream.readAll(limit: TextInput.maximumDocumentBytes)
+                    let tokens = try input.tokenize(bytes: bytes, source: stream.name)
+                    anyWatermarked = report(try detect(tokens.ids, with: detector), source: stream.name, pieces: tokens.pieces) || anyWatermarked
+                }
+            } catch let error as InputError {
+                throw CLIFailure(error.description)
+            }
+        }
+        if !anyWatermarked { throw ExitCode(1) }
+    }
+
+    private func detect(_ tokens: [UInt32], with detector: Detector) throws -> DetectionResult {
+        do { return try detector.detect(tokens) } catch { throw CLIFailure(error.description) }
+    }
+
+    /// Prints one document's result; returns whether it was watermarked.
+    private func report(_ result: DetectionResult, source: String, pieces: [String]?, ids: [UInt32]? = nil) -> Bool {
+        if json {
+            print(JSONOutput.line(encoding: SourcedResult(source: source, result: result)))
+        } else {
+            print(DetectionSummary.text(for: result, source: source))
+            if highlight, let statuses = result.attribution {
+                print(DetectionSummary.highlighted(statuses: statuses, pieces: pieces, ids: ids,
+                                                   colour: !currentEnvironment().keys.contains("NO_COLOR")))
+            }
+        }
+        return result.verdict == .watermarked
+    }
+}
+
+/// A result with the document it came from, flattened into one JSON object.
+struct SourcedResult: Encodable {
+    let source: String
+    let result: DetectionResult
+
+    private enum Keys: String, CodingKey { case source }
+
+    func encode(to encoder: any Encoder) throws {
+        try result.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(source, forKey: .source)
+    }
+}

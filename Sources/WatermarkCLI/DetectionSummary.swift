@@ -1,0 +1,86 @@
+import Detection
+
+/// The human-readable form of a detection result.
+enum DetectionSummary {
+    static func text(for r: DetectionResult, source: String) -> String {
+        var lines: [String] = []
+        let verdict: String
+        switch r.verdict {
+        case .watermarked: verdict = "watermarked"
+        case .notWatermarked: verdict = "not watermarked"
+        case .tooShort: verdict = "too short to tell"
+        }
+        lines.append("\(source): \(verdict)")
+        let dedup = r.deduplicated ? "distinct " : ""
+        lines.append("  p = \(formatP(log10: r.log10p)), z = \(format(r.z, digits: 2)); \(r.green) of \(r.scored) \(dedup)tuples green "
+                     + "(\(r.tokens) tokens, γ' = \(format(r.effectiveGamma, digits: 4)), h = \(r.contextWidth))")
+        if r.verdict == .tooShort {
+            lines.append("  needs at least \(r.minimumScored) scored tuples (--min-tokens) for a verdict")
+        }
+        if let w = r.window {
+            lines.append("  best window: tokens \(w.startToken)..<\(w.endToken), \(w.green) of \(w.scored) green, p = \(formatP(log10: w.log10p)) (one of \(w.windowsTried) windows)")
+        }
+        if r.keysTried > 1 {
+            lines.append("  best of \(r.keysTried) keys")
+        }
+        if r.keysTried > 1 || r.window != nil {
+            lines.append("  adjusted p = \(formatP(log10: r.log10pAdjusted)) (Bonferroni over every test made), α = \(formatP(log10: log10(r.falsePositiveRate)))")
+        }
+        lines.append("  key \(r.keyID)")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Tokens with ANSI colours by status: green, red, dim for repeats and context.
+    static func highlighted(statuses: [TokenStatus], pieces: [String]?, ids: [UInt32]?, colour: Bool) -> String {
+        var out = ""
+        for (i, status) in statuses.enumerated() {
+            let piece = pieces.map { i < $0.count ? $0[i] : "" } ?? ids.map { (i > 0 ? " " : "") + String($0[i]) } ?? ""
+            guard colour else {
+                switch status {
+                case .green: out += "[+\(piece)]"
+                case .red: out += "[-\(piece)]"
+                case .repeated, .context: out += piece
+                }
+                continue
+            }
+            switch status {
+            case .green: out += "\u{1B}[42;30m\(piece)\u{1B}[0m"
+            case .red: out += "\u{1B}[41;37m\(piece)\u{1B}[0m"
+            case .repeated, .context: out += "\u{1B}[2m\(piece)\u{1B}[0m"
+            }
+        }
+        return out
+    }
+
+    static func formatP(log10 value: Double) -> String {
+        if value >= -4 {
+            let p = pow10(value)
+            return format(p, digits: p >= 0.01 ? 3 : 6)
+        }
+        // Mantissa and exponent from the log, so that p below 1e-308 still prints.
+        var exponent = value.rounded(.down)
+        var mantissa = pow10(value - exponent)
+        if mantissa >= 9.95 { mantissa /= 10; exponent += 1 }
+        return "\(format(mantissa, digits: 1))e\(Int(exponent))"
+    }
+
+    static func format(_ x: Double, digits: Int) -> String {
+        guard x.isFinite else { return "\(x)" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let rounded = (abs(x) * scale).rounded() / scale
+        var s = String(Int(rounded))
+        var frac = String(Int(((rounded - rounded.rounded(.down)) * scale).rounded()))
+        while frac.count < digits { frac = "0" + frac }
+        if digits > 0 { s += "." + frac }
+        return (x < 0 && rounded != 0 ? "-" : "") + s
+    }
+
+    private static func pow10(_ x: Double) -> Double { exp(x * 2.302585092994046) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

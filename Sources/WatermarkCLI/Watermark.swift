@@ -1,0 +1,82 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The `watermark` command. Exit codes follow DESIGN.md: 0 found (or success), 1 not found or
+/// too short, 2 for any usage or input error, always as one line on stderr.
+@main
+struct WatermarkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watermark",
+        abstract: "Embed and detect a keyed green-list watermark (greenlist-v1) in generated text.",
+        version: "0.1.0",
+        subcommands: [Keygen.self, Detect.self]
+    )
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let exit as ExitCode {
+            Glibc.exit(exit.rawValue)
+        } catch let failure as CLIFailure {
+            Console.error(failure.message)
+            Glibc.exit(failure.code)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                // --help and --version arrive here as "errors" with their text to print.
+                print(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            // One line: ArgumentParser's first line, and a pointer to the help.
+            let first = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
+            Console.error("\(first.replacingOccurrences(of: "Error: ", with: "")) (see 'watermark help')")
+            Glibc.exit(2)
+        }
+    }
+}
+
+/// A failure the CLI reports as one line on stderr with the given exit code.
+struct CLIFailure: Error {
+    let message: String
+    let code: Int32
+
+    init(_ message: String, code: Int32 = 2) {
+        self.message = message
+        self.code = code
+    }
+}
+
+enum Console {
+    static func error(_ message: String) {
+        FileOutput.standardError.write("watermark: error: \(message)\n")
+    }
+
+    static func warning(_ message: String) {
+        FileOutput.standardError.write("watermark: warning: \(message)\n")
+    }
+
+    static var stdoutIsTerminal: Bool { isatty(1) == 1 }
+    static var stderrIsTerminal: Bool { isatty(2) == 1 }
+}
+
+/// Unbuffered writes to a descriptor; stdout goes through `print` elsewhere so that its
+/// order with respect to this stays as the user sees it (stderr is never buffered).
+struct FileOutput {
+    let fd: Int32
+    static let standardError = FileOutput(fd: 2)
+
+    func write(_ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n <= 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+}
