@@ -34,10 +34,12 @@ let package = Package(
         ),
         // Release-build benchmark driver; see Tools/bench.sh and BENCHMARKS.md.
         .executableTarget(name: "WatermarkBench", dependencies: ["Watermark", "Detection", "Tokenizer"]),
-        .testTarget(name: "WatermarkTests", dependencies: ["Watermark"]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Watermark"]),
+        // Shared by the test targets only: repository paths, a seeded RNG, vector loading.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "WatermarkTests", dependencies: ["Watermark", "TestSupport"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Watermark", "TestSupport"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["WatermarkCLI"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["WatermarkCLI", "TestSupport"]),
     ]
 )

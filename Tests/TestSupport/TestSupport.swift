@@ -1,0 +1,56 @@
+import Foundation
+
+/// Paths inside the repository, found from this file's location so tests run from any directory.
+public enum Repository {
+    public static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
+
+    /// Decodes a JSON vector file under `Vectors/`.
+    public static func vectors<T: Decodable>(_ relative: String, as type: T.Type = T.self) throws -> T {
+        let data = try Data(contentsOf: url("Vectors/" + relative))
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+
+    /// The cache folder the set-up script fills (`Tools/fetch-model.sh`).
+    public static var cacheDirectory: URL {
+        let env = ProcessInfo.processInfo.environment
+        if let explicit = env["WATERMARK_CACHE"], !explicit.isEmpty { return URL(fileURLWithPath: explicit) }
+        let base = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
+        return URL(fileURLWithPath: base).appendingPathComponent("swift-watermark")
+    }
+
+    /// True under CI, where every fixture (the default model included) must be present.
+    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+}
+
+/// SplitMix64: a tiny seeded generator so that statistical tests are deterministic.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+public extension Array where Element == UInt8 {
+    init?(hex: String) {
+        let chars = Array(hex.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        var i = 0
+        while i < chars.count {
+            guard let v = UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
+            out.append(v)
+            i += 2
+        }
+        self = out
+    }
+
+    var hexString: String { map { String(format: "%02x", $0) }.joined() }
+}
