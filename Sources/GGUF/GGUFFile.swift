@@ -41,6 +41,7 @@ public final class GGUFFile: Sendable {
         self.path = path
         mapping = try MappedFile(path: path)
         var p = GGUFParser(path: path, bytes: mapping.bytes)
+        let fileSize = mapping.bytes.count
 
         // Header: magic, version, tensor count, metadata count.
         let magic = try p.readU32("header.magic")

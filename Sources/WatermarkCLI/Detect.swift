@@ -143,7 +143,7 @@ struct Detect: ParsableCommand {
             print(DetectionSummary.text(for: result, source: source))
             if highlight, let statuses = result.attribution {
                 print(DetectionSummary.highlighted(statuses: statuses, pieces: pieces, ids: ids,
-                                                   colour: !currentEnvironment().keys.contains("NO_COLOR")))
+                                                   colour: (currentEnvironment()["NO_COLOR"] ?? "").isEmpty))
             }
         }
         return result.verdict == .watermarked

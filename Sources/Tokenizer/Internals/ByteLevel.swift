@@ -1,0 +1,56 @@
+/// GPT-2's reversible byte ↔ character alphabet: byte-level BPE vocabularies spell every
+/// byte as a printable character (printable Latin-1 stays itself; the other 68 bytes move
+/// to U+0100 and up, so a space is `Ġ` and a newline `Ċ`).
+enum ByteLevel {
+    /// The character standing for each byte.
+    static let byteToScalar: [Unicode.Scalar] = {
+        var table = [Unicode.Scalar](repeating: "\0", count: 256)
+        var next: UInt32 = 256
+        for b in 0..<256 {
+            let printable = (0x21...0x7E).contains(b) || (0xA1...0xAC).contains(b) || (0xAE...0xFF).contains(b)
+            if printable {
+                table[b] = Unicode.Scalar(UInt32(b))!
+            } else {
+                table[b] = Unicode.Scalar(next)!
+                next += 1
+            }
+        }
+        return table
+    }()
+
+    /// The byte a character stands for, or `nil` if it is not in the alphabet.
+    static func byte(for scalar: Unicode.Scalar) -> UInt8? {
+        let v = scalar.value
+        if (0x21...0x7E).contains(v) || (0xA1...0xAC).contains(v) || (0xAE...0xFF).contains(v) {
+            return UInt8(v)
+        }
+        guard v >= 256, v < 256 + 68 else { return nil }
+        return scalarToByteHigh[Int(v - 256)]
+    }
+
+    private static let scalarToByteHigh: [UInt8] = {
+        var t = [UInt8](repeating: 0, count: 68)
+        for b in 0..<256 where byteToScalar[b].value >= 256 {
+            t[Int(byteToScalar[b].value - 256)] = UInt8(b)
+        }
+        return t
+    }()
+
+    /// The vocabulary spelling of `bytes`.
+    static func encode<C: Collection<UInt8>>(_ bytes: C) -> String {
+        var s = String.UnicodeScalarView()
+        for b in bytes { s.append(byteToScalar[Int(b)]) }
+        return String(s)
+    }
+
+    /// The bytes a vocabulary string spells, or `nil` if some character is outside the alphabet.
+    static func decode(_ token: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(token.unicodeScalars.count)
+        for s in token.unicodeScalars {
+            guard let b = byte(for: s) else { return nil }
+            out.append(b)
+        }
+        return out
+    }
+}

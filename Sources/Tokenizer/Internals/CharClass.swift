@@ -1,0 +1,70 @@
+/// Character classes the pre-tokenizer patterns use, as bit flags, from the Unicode tables
+/// Swift ships (`generalCategory`, `isWhitespace` = the White_Space property, which is what
+/// `\s` means in the reference regex engines).
+struct CharClass {
+    static let letter: UInt8 = 1        // \p{L}
+    static let number: UInt8 = 2        // \p{N}
+    static let space: UInt8 = 4         // \s
+    static let newline: UInt8 = 8       // [\r\n]
+    static let mark: UInt8 = 16         // \p{M}
+    static let upper: UInt8 = 32        // \p{Lu} \p{Lt}
+    static let lower: UInt8 = 64        // \p{Ll}
+    static let modifierOther: UInt8 = 128  // \p{Lm} \p{Lo}
+
+    /// Letters, numbers and whitespace; a scalar with none of these is "other" (`[^\s\p{L}\p{N}]`).
+    static let wordOrSpace: UInt8 = letter | number | space
+
+    static func compute(_ v: UInt32) -> UInt8 {
+        guard let s = Unicode.Scalar(v) else { return 0 }
+        var c: UInt8 = 0
+        let p = s.properties
+        switch p.generalCategory {
+        case .uppercaseLetter, .titlecaseLetter: c |= letter | upper
+        case .lowercaseLetter: c |= letter | lower
+        case .modifierLetter, .otherLetter: c |= letter | modifierOther
+        case .decimalNumber, .letterNumber, .otherNumber: c |= number
+        case .nonspacingMark, .spacingMark, .enclosingMark: c |= mark
+        default: break
+        }
+        if p.isWhitespace { c |= space }
+        if v == 0x0A || v == 0x0D { c |= newline }
+        return c
+    }
+
+    /// Classes of the Basic Multilingual Plane, computed once (about 64 KB).
+    static let bmp: [UInt8] = (0..<0x10000).map { compute(UInt32($0)) }
+
+    @inline(__always)
+    static func of(_ v: UInt32) -> UInt8 {
+        v < 0x10000 ? bmp[Int(v)] : compute(v)
+    }
+}
+
+/// A cursor over valid UTF-8 (Swift strings are always valid UTF-8).
+struct UTF8Text {
+    let p: UnsafePointer<UInt8>
+    let end: Int
+
+    /// The scalar starting at byte `i` and its length in bytes.
+    @inline(__always)
+    func scalar(at i: Int) -> (value: UInt32, length: Int) {
+        let b0 = UInt32(p[i])
+        if b0 < 0x80 { return (b0, 1) }
+        if b0 < 0xE0 { return ((b0 & 0x1F) << 6 | UInt32(p[i + 1] & 0x3F), 2) }
+        if b0 < 0xF0 {
+            return ((b0 & 0x0F) << 12 | UInt32(p[i + 1] & 0x3F) << 6 | UInt32(p[i + 2] & 0x3F), 3)
+        }
+        return ((b0 & 0x07) << 18 | UInt32(p[i + 1] & 0x3F) << 12 | UInt32(p[i + 2] & 0x3F) << 6 | UInt32(p[i + 3] & 0x3F), 4)
+    }
+
+    /// The class and length of the scalar at byte `i`, with an ASCII fast path.
+    @inline(__always)
+    func classAt(_ i: Int) -> (cls: UInt8, length: Int) {
+        let b = p[i]
+        if b < 0x80 { return (asciiClass[Int(b)], 1) }
+        let (v, n) = scalar(at: i)
+        return (CharClass.of(v), n)
+    }
+}
+
+let asciiClass: [UInt8] = (0..<128).map { CharClass.compute(UInt32($0)) }

@@ -1,2 +1,0 @@
-/// Byte-level BPE tokenizer (work in progress; see issue 3).
-public enum TokenizerModule {}
