@@ -28,8 +28,10 @@ public final class TupleScorer {
 
     private let h: Int
     private let recordStatuses: Bool
-    private var window: [UInt32]          // the last h tokens, oldest first
-    private var seen = Set<UInt64>()
+    /// The last h tokens, oldest first; `filled` of them are valid until the first h arrive.
+    private let window: UnsafeMutableBufferPointer<UInt32>
+    private var filled = 0
+    private var seen = TupleSet()
     private var seedCache: [SIMD8<UInt32>: ContextSeed] = [:]
     private let cacheSeeds: Bool
     private let greenThreshold: UInt32
@@ -45,23 +47,33 @@ public final class TupleScorer {
         self.cacheSeeds = cacheSeeds
         self.h = partition.parameters.contextWidth
         self.greenThreshold = partition.parameters.greenThreshold
-        self.window = []
-        window.reserveCapacity(h)
+        self.window = .allocate(capacity: partition.parameters.contextWidth)
+        window.initialize(repeating: 0)
+    }
+
+    deinit {
+        window.deallocate()
+        seen.deallocate()
     }
 
     /// Feeds the next token of the text.
     public func append(_ token: UInt32) throws(WatermarkError) {
         defer {
             tokens += 1
-            if window.count == h { window.removeFirst() }
-            window.append(token)
+            if filled == h {
+                for i in 0..<(h - 1) { window[i] = window[i + 1] }
+                window[h - 1] = token
+            } else {
+                window[filled] = token
+                filled += 1
+            }
         }
-        guard window.count == h else {
+        guard filled == h else {
             if recordStatuses { statuses.append(.context) }
             return
         }
         if deduplicate {
-            let inserted = seen.insert(tupleKey(token)).inserted
+            let inserted = seen.insert(tupleKey(token))
             if !inserted {
                 if recordStatuses { statuses.append(.repeated) }
                 return
@@ -70,18 +82,18 @@ public final class TupleScorer {
         let score: UInt32
         if cacheSeeds {
             var key = SIMD8<UInt32>(repeating: 0)
-            for (i, t) in window.enumerated() { key[i] = t }
+            for i in 0..<h { key[i] = window[i] }
             let seed: ContextSeed
             if let cached = seedCache[key] {
                 seed = cached
             } else {
-                seed = try partition.contextSeed(after: window)
+                seed = try partition.contextSeed(afterContext: UnsafeBufferPointer(window))
                 if seedCache.count >= Self.seedCacheLimit { seedCache.removeAll(keepingCapacity: true) }
                 seedCache[key] = seed
             }
             score = try partition.score(of: token, seed: seed)
         } else {
-            score = try partition.score(of: token, after: window)
+            score = try partition.score(of: token, afterContext: UnsafeBufferPointer(window))
         }
         scored += 1
         let isGreen = score < greenThreshold
@@ -100,7 +112,7 @@ public final class TupleScorer {
     private func tupleKey(_ token: UInt32) -> UInt64 {
         if h == 1 { return UInt64(window[0]) << 32 | UInt64(token) }
         var x: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(h)
-        for t in window { x = Self.mix(x ^ UInt64(t)) }
+        for i in 0..<h { x = Self.mix(x ^ UInt64(window[i])) }
         return Self.mix(x ^ (UInt64(token) << 1 | 1))
     }
 

@@ -12,6 +12,7 @@ public final class GreenListPartition {
     public let keyID: String
     private let hmac: HMACSHA256
     private let aes: AESCTRKeystream
+    private let aesBlock: AESBlock
     // Scratch owned for the object's lifetime so that the hot path neither allocates nor
     // goes through closure-taking `withUnsafeBytes` calls.
     private let message: UnsafeMutableRawBufferPointer
@@ -27,6 +28,7 @@ public final class GreenListPartition {
         do {
             hmac = try HMACSHA256(key: key.bytes)
             aes = try AESCTRKeystream()
+            aesBlock = try AESBlock()
         } catch {
             throw .crypto(error)
         }
@@ -77,6 +79,30 @@ public final class GreenListPartition {
         }
     }
 
+    /// Streams the scores of tokens `0..<count` for `context` in pieces of `chunkTokens`,
+    /// calling `body(firstToken, scores)` for each; `scratch` must hold `2·chunkTokens` bytes.
+    ///
+    /// A piece that fits in L1 is consumed while still cached, which is what keeps the
+    /// logits processor near the cost of a plain copy of the logits.
+    func forEachScoreChunk(after context: some Collection<UInt32>, count: Int, chunkTokens: Int,
+                           scratch: UnsafeMutableRawBufferPointer,
+                           _ body: (Int, UnsafeRawBufferPointer) -> Void) throws(WatermarkError) {
+        try computeSeed(context)
+        do {
+            try aes.reset(key: UnsafeRawBufferPointer(seedBuffer))
+            var first = 0
+            while first < count {
+                let n = min(chunkTokens, count - first)
+                let piece = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(2 * n)])
+                try aes.continueKeystream(into: piece)
+                body(first, UnsafeRawBufferPointer(piece))
+                first += n
+            }
+        } catch {
+            throw .crypto(error)
+        }
+    }
+
     /// Scores of tokens `0..<count` for `context`, as an array (for tests and tools).
     public func scores(after context: some Collection<UInt32>, count: Int) throws(WatermarkError) -> [UInt16] {
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * count, alignment: 16)
@@ -105,6 +131,19 @@ public final class GreenListPartition {
         return ContextSeed(bytes: seedBuffer.loadUnaligned(as: SIMD32<UInt8>.self))
     }
 
+    /// `score(of:after:)` for a context in contiguous memory: the detector's hot path, free of
+    /// generic dispatch across the module boundary.
+    public func score(of token: UInt32, afterContext context: UnsafeBufferPointer<UInt32>) throws(WatermarkError) -> UInt32 {
+        try computeSeed(context)
+        return try scoreWithCurrentSeed(token)
+    }
+
+    /// `contextSeed(after:)` for a context in contiguous memory.
+    public func contextSeed(afterContext context: UnsafeBufferPointer<UInt32>) throws(WatermarkError) -> ContextSeed {
+        try computeSeed(context)
+        return ContextSeed(bytes: seedBuffer.loadUnaligned(as: SIMD32<UInt8>.self))
+    }
+
     /// The score of `token` under a seed from `contextSeed(after:)`: one AES block, no HMAC.
     public func score(of token: UInt32, seed: ContextSeed) throws(WatermarkError) -> UInt32 {
         seedBuffer.storeBytes(of: seed.bytes, as: SIMD32<UInt8>.self)
@@ -122,6 +161,22 @@ public final class GreenListPartition {
             message.storeBytes(of: t.littleEndian, toByteOffset: offset, as: UInt32.self)
             offset += 4
         }
+        try authenticateMessage()
+    }
+
+    private func computeSeed(_ context: UnsafeBufferPointer<UInt32>) throws(WatermarkError) {
+        guard context.count == parameters.contextWidth else {
+            throw .contextLength(expected: parameters.contextWidth, found: context.count)
+        }
+        var offset = headerLength
+        for i in 0..<context.count {
+            message.storeBytes(of: context[i].littleEndian, toByteOffset: offset, as: UInt32.self)
+            offset += 4
+        }
+        try authenticateMessage()
+    }
+
+    private func authenticateMessage() throws(WatermarkError) {
         do {
             try hmac.authenticate(UnsafeRawBufferPointer(message), into: seedBuffer)
         } catch {
@@ -132,7 +187,7 @@ public final class GreenListPartition {
     private func scoreWithCurrentSeed(_ token: UInt32) throws(WatermarkError) -> UInt32 {
         let byteOffset = Int(token % 8) * 2
         do {
-            try aes.keystream(key: UnsafeRawBufferPointer(seedBuffer), startingAtBlock: UInt64(token / 8), into: block)
+            try aesBlock.encryptCounter(key: UnsafeRawBufferPointer(seedBuffer), block: UInt64(token / 8), into: block)
         } catch {
             throw .crypto(error)
         }

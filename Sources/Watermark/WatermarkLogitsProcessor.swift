@@ -9,11 +9,14 @@
 /// the logits. The keystream buffer is kept and reused. Not thread-safe.
 public final class WatermarkLogitsProcessor {
     public let partition: GreenListPartition
-    private var scratch: UnsafeMutableRawBufferPointer
+    private let scratch: UnsafeMutableRawBufferPointer
+
+    /// Tokens per keystream piece: 4 KiB of scores and 8 KiB of logits stay in L1 together.
+    static let chunkTokens = 2048
 
     public init(key: WatermarkKey, parameters: SchemeParameters) throws(WatermarkError) {
         partition = try GreenListPartition(key: key, parameters: parameters)
-        scratch = .allocate(byteCount: 0, alignment: 64)
+        scratch = .allocate(byteCount: 2 * Self.chunkTokens, alignment: 64)
     }
 
     deinit { scratch.deallocate() }
@@ -34,15 +37,12 @@ public final class WatermarkLogitsProcessor {
     public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: some BidirectionalCollection<UInt32>) throws(WatermarkError) -> Bool {
         let h = parameters.contextWidth
         guard history.count >= h, logits.count > 0 else { return false }
-        let needed = 2 * logits.count
-        if scratch.count < needed {
-            scratch.deallocate()
-            scratch = .allocate(byteCount: needed, alignment: 64)
+        let delta = Float(parameters.delta), threshold = parameters.greenThreshold
+        try partition.forEachScoreChunk(after: history.suffix(h), count: logits.count, chunkTokens: Self.chunkTokens,
+                                        scratch: scratch) { first, scores in
+            let piece = UnsafeMutableBufferPointer(rebasing: logits[first..<(first + scores.count / 2)])
+            GreenBias.add(delta, to: piece, scores: scores, threshold: threshold)
         }
-        let scores = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<needed])
-        try partition.fillScores(after: history.suffix(h), into: scores)
-        GreenBias.add(Float(parameters.delta), to: logits, scores: UnsafeRawBufferPointer(scores),
-                      threshold: parameters.greenThreshold)
         return true
     }
 }
@@ -54,26 +54,29 @@ enum GreenBias {
         let n = logits.count
         precondition(scores.count >= 2 * n)
         guard let base = logits.baseAddress, let s = scores.baseAddress else { return }
-        let g = Int32(threshold)
-        let lanes = 16
-        let gVec = SIMD16<Int32>(repeating: g)
-        let dVec = SIMD16<Float>(repeating: delta)
         var i = 0
         #if _endian(little)
-        while i + lanes <= n {
-            // Scores are little-endian 16-bit words, so on a little-endian CPU they load directly.
-            let u = s.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)
-            let wide = SIMD16<Int32>(truncatingIfNeeded: u)
+        // Baseline x86-64 (SSE2) has only a signed 16-bit compare, so both sides get their sign
+        // bit flipped; the all-ones lanes of the mask then select δ's bits. Measured 1.5× faster
+        // than a widening unsigned compare with `replace(with:where:)` at V = 49 152.
+        let flip = SIMD8<UInt16>(repeating: 0x8000)
+        let g = SIMD8<Int16>(repeating: Int16(bitPattern: UInt16(truncatingIfNeeded: min(threshold, 65535)) ^ 0x8000))
+        let deltaBits = SIMD4<UInt32>(repeating: delta.bitPattern)
+        while i + 8 <= n {
+            let u = unsafeBitCast(s.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt16>.self) ^ flip, to: SIMD8<Int16>.self)
+            let mask = SIMD8<Int32>(truncatingIfNeeded: unsafeBitCast(u .< g, to: SIMD8<Int16>.self))
+            let low = unsafeBitCast(unsafeBitCast(mask.lowHalf, to: SIMD4<UInt32>.self) & deltaBits, to: SIMD4<Float>.self)
+            let high = unsafeBitCast(unsafeBitCast(mask.highHalf, to: SIMD4<UInt32>.self) & deltaBits, to: SIMD4<Float>.self)
             let p = UnsafeMutableRawPointer(base + i)
-            var x = p.loadUnaligned(as: SIMD16<Float>.self)
-            x.replace(with: x + dVec, where: wide .< gVec)
-            p.storeBytes(of: x, as: SIMD16<Float>.self)
-            i += lanes
+            p.storeBytes(of: p.loadUnaligned(as: SIMD4<Float>.self) + low, as: SIMD4<Float>.self)
+            p.storeBytes(of: p.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self) + high, toByteOffset: 16, as: SIMD4<Float>.self)
+            i += 8
         }
         #endif
+        let g32 = threshold
         while i < n {
-            let u = Int32(s.load(fromByteOffset: 2 * i, as: UInt8.self)) | Int32(s.load(fromByteOffset: 2 * i + 1, as: UInt8.self)) << 8
-            if u < g { base[i] += delta }
+            let u = UInt32(s.load(fromByteOffset: 2 * i, as: UInt8.self)) | UInt32(s.load(fromByteOffset: 2 * i + 1, as: UInt8.self)) << 8
+            if u < g32 { base[i] += delta }
             i += 1
         }
     }

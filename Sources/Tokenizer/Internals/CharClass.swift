@@ -31,19 +31,24 @@ struct CharClass {
         return c
     }
 
-    /// Classes of the Basic Multilingual Plane, computed once (about 64 KB).
-    static let bmp: [UInt8] = (0..<0x10000).map { compute(UInt32($0)) }
-
-    @inline(__always)
-    static func of(_ v: UInt32) -> UInt8 {
-        v < 0x10000 ? bmp[Int(v)] : compute(v)
-    }
+    /// Classes of the Basic Multilingual Plane, computed once (64 KB, a few ms) and never
+    /// freed; a raw pointer so the scanners' hot loops index it without bounds checks.
+    nonisolated(unsafe) static let bmp: UnsafePointer<UInt8> = {
+        let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 0x10000)
+        for v in 0..<0x10000 { t[v] = compute(UInt32(v)) }
+        return UnsafePointer(t)
+    }()
 }
 
 /// A cursor over valid UTF-8 (Swift strings are always valid UTF-8).
 struct UTF8Text {
     let p: UnsafePointer<UInt8>
-    let end: Int
+    let table: UnsafePointer<UInt8>
+
+    init(_ p: UnsafePointer<UInt8>) {
+        self.p = p
+        self.table = CharClass.bmp
+    }
 
     /// The scalar starting at byte `i` and its length in bytes.
     @inline(__always)
@@ -61,10 +66,8 @@ struct UTF8Text {
     @inline(__always)
     func classAt(_ i: Int) -> (cls: UInt8, length: Int) {
         let b = p[i]
-        if b < 0x80 { return (asciiClass[Int(b)], 1) }
+        if b < 0x80 { return (table[Int(b)], 1) }
         let (v, n) = scalar(at: i)
-        return (CharClass.of(v), n)
+        return (v < 0x10000 ? table[Int(v)] : CharClass.compute(v), n)
     }
 }
-
-let asciiClass: [UInt8] = (0..<128).map { CharClass.compute(UInt32($0)) }

@@ -1,0 +1,59 @@
+/// A set of 64-bit tuple keys with open addressing and linear probing.
+///
+/// De-duplication inserts once per token, so this sits on the detector's hot path; Swift's
+/// `Set` spends most of its time in its seeded SipHash. Keys here are already well mixed (or,
+/// for h = 1, small and are mixed once), so a multiply-shift index is enough.
+struct TupleSet {
+    private var slots: UnsafeMutablePointer<UInt64>
+    private var capacity: Int       // a power of two
+    private(set) var count = 0
+    private var containsZero = false  // 0 marks an empty slot, so the key 0 is tracked apart
+
+    init(minimumCapacity: Int = 1024) {
+        var c = 16
+        while c < minimumCapacity * 2 { c <<= 1 }
+        capacity = c
+        slots = .allocate(capacity: c)
+        slots.initialize(repeating: 0, count: c)
+    }
+
+    /// Frees the storage; the owner calls this from its `deinit` (a struct has none).
+    func deallocate() { slots.deallocate() }
+
+    /// Inserts `key`; returns false if it was already present.
+    mutating func insert(_ key: UInt64) -> Bool {
+        if key == 0 {
+            defer { containsZero = true }
+            if containsZero { return false }
+            count += 1
+            return true
+        }
+        if (count + 1) * 2 > capacity { grow() }
+        let mask = capacity - 1
+        var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+        while true {
+            let existing = slots[i]
+            if existing == key { return false }
+            if existing == 0 {
+                slots[i] = key
+                count += 1
+                return true
+            }
+            i = (i + 1) & mask
+        }
+    }
+
+    private mutating func grow() {
+        let old = slots, oldCapacity = capacity
+        capacity *= 2
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: 0, count: capacity)
+        let mask = capacity - 1
+        for j in 0..<oldCapacity where old[j] != 0 {
+            var i = Int(truncatingIfNeeded: (old[j] &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = old[j]
+        }
+        old.deallocate()
+    }
+}

@@ -1,0 +1,239 @@
+/// Fixed-size open-addressing hash tables for the encoder's hot path. They hold raw
+/// allocations (freed in `deinit`) so lookups carry no bounds checks or reference counting;
+/// they are filled once at load and only read afterwards, which makes sharing them safe.
+
+@inline(__always)
+func mix64(_ x: UInt64) -> UInt64 {
+    var z = x &* 0x9E37_79B9_7F4A_7C15
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+}
+
+/// A fast non-cryptographic hash of a byte string (8 bytes at a time).
+@inline(__always)
+func hashBytes(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+    var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(n)
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i + 8 <= n {
+        h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 29
+        i += 8
+    }
+    var tail: UInt64 = 0
+    var shift: UInt64 = 0
+    while i < n {
+        tail |= UInt64(p[i]) << shift
+        shift += 8
+        i += 1
+    }
+    h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+    return h ^ (h >> 32)
+}
+
+@inline(__always)
+func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    var i = 0
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    while i + 8 <= n {
+        if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            return false
+        }
+        i += 8
+    }
+    while i < n {
+        if a[i] != b[i] { return false }
+        i += 1
+    }
+    return true
+}
+
+/// Merge rules: (left id, right id) → (rank, merged id), packed as `rank << 32 | merged`
+/// so that the smaller packed value is the higher-priority merge.
+final class PairTable: @unchecked Sendable {
+    static let none = UInt64.max
+    private let keys: UnsafeMutablePointer<UInt64>
+    private let values: UnsafeMutablePointer<UInt64>
+    private let mask: Int
+    let count: Int
+
+    /// Later rules for the same pair replace earlier ones, as a hash map built in order does
+    /// in the reference.
+    init(_ rules: [(left: UInt32, right: UInt32, rank: UInt32, merged: UInt32)]) {
+        var cap = 16
+        while cap < rules.count * 2 { cap <<= 1 }
+        mask = cap - 1
+        keys = .allocate(capacity: cap)
+        keys.initialize(repeating: .max, count: cap)
+        values = .allocate(capacity: cap)
+        values.initialize(repeating: .max, count: cap)
+        var n = 0
+        for r in rules {
+            let key = UInt64(r.left) << 32 | UInt64(r.right)
+            var s = Int(truncatingIfNeeded: mix64(key)) & mask
+            while keys[s] != .max && keys[s] != key { s = (s + 1) & mask }
+            if keys[s] == .max { n += 1 }
+            keys[s] = key
+            values[s] = UInt64(r.rank) << 32 | UInt64(r.merged)
+        }
+        count = n
+    }
+
+    deinit {
+        keys.deallocate()
+        values.deallocate()
+    }
+
+    @inline(__always)
+    func lookup(_ left: UInt32, _ right: UInt32) -> UInt64 {
+        let key = UInt64(left) << 32 | UInt64(right)
+        var s = Int(truncatingIfNeeded: mix64(key)) & mask
+        while true {
+            let k = keys[s]
+            if k == key { return values[s] }
+            if k == .max { return PairTable.none }
+            s = (s + 1) & mask
+        }
+    }
+}
+
+/// Byte string → id.
+final class ByteStringTable: @unchecked Sendable {
+    private struct Slot {
+        var hash: UInt64
+        var offset: UInt32
+        var length: UInt32
+        var value: UInt32
+    }
+
+    private let slots: UnsafeMutablePointer<Slot>
+    private let arena: UnsafeMutablePointer<UInt8>
+    private let mask: Int
+    let count: Int
+
+    /// Entries with equal bytes keep the first value.
+    init(_ entries: [(bytes: [UInt8], value: UInt32)]) {
+        var cap = 16
+        while cap < entries.count * 2 { cap <<= 1 }
+        mask = cap - 1
+        let slots = UnsafeMutablePointer<Slot>.allocate(capacity: cap)
+        slots.initialize(repeating: Slot(hash: 0, offset: 0, length: 0, value: .max), count: cap)
+        self.slots = slots
+        let total = entries.reduce(0) { $0 + $1.bytes.count }
+        let arena = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
+        self.arena = arena
+        var used = 0
+        var n = 0
+        for e in entries {
+            let len = e.bytes.count
+            let at = used
+            e.bytes.withUnsafeBufferPointer { b in
+                if len > 0 { (arena + at).update(from: b.baseAddress!, count: len) }
+            }
+            let h = hashBytes(arena + at, len)
+            var s = Int(truncatingIfNeeded: h) & mask
+            var duplicate = false
+            while slots[s].value != .max {
+                if slots[s].hash == h && Int(slots[s].length) == len && bytesEqual(arena + Int(slots[s].offset), arena + at, len) {
+                    duplicate = true
+                    break
+                }
+                s = (s + 1) & mask
+            }
+            if duplicate { continue }
+            slots[s] = Slot(hash: h, offset: UInt32(at), length: UInt32(len), value: e.value)
+            used += len
+            n += 1
+        }
+        count = n
+    }
+
+    deinit {
+        slots.deallocate()
+        arena.deallocate()
+    }
+
+    @inline(__always)
+    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32? {
+        let h = hashBytes(p, n)
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let slot = slots[s]
+            if slot.value == .max { return nil }
+            if slot.hash == h && Int(slot.length) == n && bytesEqual(arena + Int(slot.offset), p, n) {
+                return slot.value
+            }
+            s = (s + 1) & mask
+        }
+    }
+}
+
+/// Per-call memo of piece → ids (pieces repeat a lot in real text). Bounded: cleared when full.
+struct PieceCache {
+    private var hashes: [UInt64]
+    private var keyOffsets: [Int32]  // -1 = empty slot
+    private var keyLengths: [Int32]
+    private var valueOffsets: [Int32]
+    private var valueLengths: [Int32]
+    private var keys: [UInt8] = []
+    private(set) var values: [UInt32] = []
+    private var used = 0
+    private var mask: Int
+
+    static let maxPieceLength = 256
+
+    /// `expectedPieces` sizes the table (a power of two between 64 and 16 384 slots), so a
+    /// short text does not pay for a large table.
+    init(expectedPieces: Int) {
+        var cap = 64
+        while cap < expectedPieces * 2 && cap < 1 << 14 { cap <<= 1 }
+        mask = cap - 1
+        hashes = [UInt64](repeating: 0, count: cap)
+        keyOffsets = [Int32](repeating: -1, count: cap)
+        keyLengths = [Int32](repeating: 0, count: cap)
+        valueOffsets = [Int32](repeating: 0, count: cap)
+        valueLengths = [Int32](repeating: 0, count: cap)
+    }
+
+    /// The cached ids' range in `values` for the piece, or nil. `slot` receives where to insert.
+    @inline(__always)
+    mutating func find(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64) -> Range<Int>? {
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let off = keyOffsets[s]
+            if off < 0 { return nil }
+            if hashes[s] == h && Int(keyLengths[s]) == n {
+                let equal = keys.withUnsafeBufferPointer { bytesEqual($0.baseAddress! + Int(off), p, n) }
+                if equal {
+                    let v = Int(valueOffsets[s])
+                    return v..<(v + Int(valueLengths[s]))
+                }
+            }
+            s = (s + 1) & mask
+        }
+    }
+
+    mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, ids: ArraySlice<UInt32>) {
+        if used * 2 >= mask || keys.count + n > Int(Int32.max) / 2 || values.count + ids.count > Int(Int32.max) / 2 {
+            clear()
+        }
+        var s = Int(truncatingIfNeeded: h) & mask
+        while keyOffsets[s] >= 0 { s = (s + 1) & mask }
+        hashes[s] = h
+        keyOffsets[s] = Int32(keys.count)
+        keyLengths[s] = Int32(n)
+        valueOffsets[s] = Int32(values.count)
+        valueLengths[s] = Int32(ids.count)
+        keys.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+        values.append(contentsOf: ids)
+        used += 1
+    }
+
+    private mutating func clear() {
+        for i in 0...mask { keyOffsets[i] = -1 }
+        keys.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        used = 0
+    }
+}

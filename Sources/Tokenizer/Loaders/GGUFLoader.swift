@@ -1,0 +1,158 @@
+import GGUF
+
+extension BPETokenizer {
+    /// Loads the tokenizer stored in a GGUF file's metadata (`tokenizer.ggml.*`).
+    ///
+    /// Requires `tokenizer.ggml.model = "gpt2"` (byte-level BPE) and a known
+    /// `tokenizer.ggml.pre`. CONTROL tokens become special added tokens, USER_DEFINED tokens
+    /// non-special added tokens. Other models (`llama` = SentencePiece BPE, `bert` =
+    /// WordPiece, `t5` = Unigram, …) throw ``TokenizerError`` naming what was found.
+    public convenience init(gguf file: GGUFFile) throws(TokenizerError) {
+        let source = file.path
+        func string(_ key: String) throws(TokenizerError) -> String {
+            guard let v = file[key] else { throw TokenizerError(.invalid, source: source, "missing \(key)") }
+            guard let s = v.string else { throw TokenizerError(.invalid, source: source, "\(key) is \(v.type), expected string") }
+            return s
+        }
+        func optionalID(_ key: String) throws(TokenizerError) -> UInt32? {
+            guard let v = file[key] else { return nil }
+            guard let i = v.int, let id = UInt32(exactly: i) else {
+                throw TokenizerError(.invalid, source: source, "\(key) is \(v), expected a token id")
+            }
+            return id
+        }
+
+        let model = try string("tokenizer.ggml.model")
+        guard model == "gpt2" else {
+            throw TokenizerError(.unsupported, source: source, "tokenizer.ggml.model = \"\(model)\" (\(describeGGUFModel(model))); only \"gpt2\" (byte-level BPE) is supported")
+        }
+        guard let preValue = file["tokenizer.ggml.pre"] else {
+            throw TokenizerError(.unsupported, source: source, "tokenizer.ggml.pre is missing; cannot tell which pre-tokenizer rules apply")
+        }
+        guard let pre = preValue.string else {
+            throw TokenizerError(.invalid, source: source, "tokenizer.ggml.pre is \(preValue.type), expected string")
+        }
+        guard let preTokenizer = PreTokenizer(ggufName: pre) else {
+            throw TokenizerError(.unsupported, source: source, "tokenizer.ggml.pre = \"\(pre)\" (supported: gpt2, smollm, llama-bpe, qwen2)")
+        }
+        guard let tokens = file["tokenizer.ggml.tokens"]?.stringArray else {
+            throw TokenizerError(.invalid, source: source, "tokenizer.ggml.tokens is missing or not an array of strings")
+        }
+        guard tokens.count < Int(UInt32.max) else {
+            throw TokenizerError(.invalid, source: source, "too many tokens (\(tokens.count))")
+        }
+        var types = [Int](repeating: 1, count: tokens.count)
+        if let tv = file["tokenizer.ggml.token_type"] {
+            guard let t = tv.intArray, t.count == tokens.count else {
+                throw TokenizerError(.invalid, source: source, "tokenizer.ggml.token_type must be \(tokens.count) integers")
+            }
+            types = t
+        }
+        guard let mergeStrings = file["tokenizer.ggml.merges"]?.stringArray else {
+            throw TokenizerError(.invalid, source: source, "tokenizer.ggml.merges is missing or not an array of strings")
+        }
+
+        // llama.cpp token types: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte.
+        var added: [AddedToken] = []
+        for (i, t) in types.enumerated() where t == 3 || t == 4 {
+            added.append(AddedToken(id: UInt32(i), content: tokens[i], isSpecial: t == 3))
+        }
+        let merges = try splitMerges(mergeStrings, source: source)
+        try self.init(
+            vocabularyTokens: tokens, merges: merges, addedTokens: added, preTokenizer: preTokenizer,
+            normalization: preTokenizer == .qwen2 ? .nfc : .none,
+            // llama.cpp applies ignore_merges for the Llama 3 rules, as the HF definition does.
+            ignoresMerges: preTokenizer == .llama3,
+            bosTokenID: try optionalID("tokenizer.ggml.bos_token_id"),
+            eosTokenID: try optionalID("tokenizer.ggml.eos_token_id"),
+            source: source)
+    }
+
+    /// Loads the tokenizer of the GGUF file at `path`.
+    public convenience init(ggufPath path: String) throws {
+        try self.init(gguf: try GGUFFile(path: path))
+    }
+}
+
+func describeGGUFModel(_ model: String) -> String {
+    switch model {
+    case "llama": return "SentencePiece-style BPE"
+    case "bert": return "WordPiece"
+    case "t5": return "Unigram"
+    case "rwkv": return "RWKV trie tokenizer"
+    case "no_vocab", "none": return "no vocabulary"
+    default: return "unknown tokenizer model"
+    }
+}
+
+/// Splits `"left right"` merge strings at the first space after the first character (a
+/// byte-level spelling never contains a space, so this is unambiguous).
+func splitMerges(_ merges: [String], source: String) throws(TokenizerError) -> [(String, String)] {
+    var out: [(String, String)] = []
+    out.reserveCapacity(merges.count)
+    for (i, m) in merges.enumerated() {
+        let u = m.utf8
+        guard let first = u.first, let space = u.dropFirst().firstIndex(of: 0x20) else {
+            throw TokenizerError(.invalid, source: source, "merge \(i) \"\(m)\" is not two tokens separated by a space")
+        }
+        _ = first
+        let left = String(m[m.startIndex..<space])
+        let right = String(m[m.index(after: space)...])
+        out.append((left, right))
+    }
+    return out
+}
+
+extension BPETokenizer {
+    /// Builds a tokenizer from a vocabulary in the GPT-2 byte alphabet, indexed by id (the
+    /// form GGUF files and Hugging Face definitions use).
+    ///
+    /// - Parameters:
+    ///   - vocabularyTokens: the spelling of each id (`nil` for an unused id).
+    ///   - merges: merge rules, highest priority first.
+    ///   - addedTokens: tokens matched in raw text before pre-tokenization; an id past the
+    ///     vocabulary extends it.
+    public convenience init(
+        vocabularyTokens: [String?], merges: [(String, String)], addedTokens: [AddedToken] = [],
+        preTokenizer: PreTokenizer, normalization: Normalization = .none, ignoresMerges: Bool = false,
+        bosTokenID: UInt32? = nil, eosTokenID: UInt32? = nil, source: String = "tokenizer definition"
+    ) throws(TokenizerError) {
+        let modelCount = vocabularyTokens.count
+        var tokens = vocabularyTokens
+        for t in addedTokens {
+            let i = Int(t.id)
+            guard i < Int(Int32.max) else { throw TokenizerError(.invalid, source: source, "added token id \(t.id) too large") }
+            if i >= tokens.count { tokens += [String?](repeating: nil, count: i + 1 - tokens.count) }
+            tokens[i] = t.content
+        }
+        var ids: [String: UInt32] = [:]
+        ids.reserveCapacity(modelCount)
+        for (i, t) in vocabularyTokens.enumerated() {
+            if let t, ids[t] == nil { ids[t] = UInt32(i) }
+        }
+        var rules: [(left: UInt32, right: UInt32, rank: UInt32, merged: UInt32)] = []
+        rules.reserveCapacity(merges.count)
+        var pairs: [(UInt32, UInt32)] = []
+        pairs.reserveCapacity(merges.count)
+        for (rank, (a, b)) in merges.enumerated() {
+            guard let l = ids[a] else { throw TokenizerError(.invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(a)\" is not in the vocabulary") }
+            guard let r = ids[b] else { throw TokenizerError(.invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(b)\" is not in the vocabulary") }
+            guard let m = ids[a + b] else {
+                throw TokenizerError(.invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(a + b)\" is not in the vocabulary")
+            }
+            rules.append((l, r, UInt32(rank), m))
+            pairs.append((l, r))
+        }
+        // Decoding follows the byte-level decoder: a spelling entirely in the byte alphabet
+        // maps back to bytes; any other (an added token such as `<|im_end|>` with characters
+        // outside it) is its own UTF-8.
+        let decode = tokens.map { t -> [UInt8] in
+            guard let t else { return [] }
+            return ByteLevel.decode(t) ?? Array(t.utf8)
+        }
+        try self.init(
+            tokens: tokens, modelTokenCount: modelCount, decodeBytes: decode, mergeRules: rules, mergeSource: .rules(pairs),
+            addedTokens: addedTokens, preTokenizer: preTokenizer, normalization: normalization, ignoresMerges: ignoresMerges,
+            bosTokenID: bosTokenID, eosTokenID: eosTokenID, unknownID: nil, source: source)
+    }
+}
