@@ -203,6 +203,7 @@ let randomIDs = (0..<(quick ? 50_000 : 200_000)).map { _ in UInt32(truncatingIfN
 let (documentsNs, _) = try detectionNanosecondsPerTuple(randomIDs, cache: false, documentLength: 1000)
 let (uncachedNs, _) = try detectionNanosecondsPerTuple(randomIDs, cache: false)
 let (uncachedNoDedupNs, _) = try detectionNanosecondsPerTuple(randomIDs, cache: false, dedup: false)
+print("Ratios are against the stricter floor (precomputed states); against `EVP_MAC` they are \(format(evpMacNs / precomputedNs))× higher.\n")
 print("| input | mode | tuples/s | bare HMAC/s | ratio | target |")
 print("|---|---|---:|---:|---:|---:|")
 print("| random ids in documents of 1 000 tokens (every context new) | no cache | \(Int(1e9 / documentsNs)) | \(Int(1e9 / hmacNs)) | \(format(hmacNs / documentsNs))× | ≥ 0.5× |")
