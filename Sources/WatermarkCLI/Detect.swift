@@ -50,7 +50,12 @@ struct Detect: ParsableCommand {
     @Flag(name: .customLong("no-seed-cache"), help: .hidden)
     var noSeedCache = false
 
+    /// Text is tokenized in chunks of about this many bytes (tests make it small).
+    @Option(name: .customLong("chunk-bytes"), help: .hidden)
+    var chunkBytes = 1 << 20
+
     func validate() throws {
+        guard chunkBytes >= 1 else { throw ValidationError("--chunk-bytes must be positive") }
         guard minTokens >= 1 else { throw ValidationError("--min-tokens must be at least 1 (got \(minTokens))") }
         guard fpr.isFinite, fpr > 0, fpr < 1 else { throw ValidationError("--fpr must be strictly between 0 and 1 (got \(fpr))") }
         if json && highlight { throw ValidationError("--highlight is for terminal output; it cannot be combined with --json") }
@@ -120,9 +125,11 @@ struct Detect: ParsableCommand {
                     anyWatermarked = report(session.finish(), source: stream.name, pieces: nil, ids: kept) || anyWatermarked
                 } else {
                     let input = try TextInput.require(text, source: stream.name)
-                    let bytes = try stream.readAll(limit: TextInput.maximumDocumentBytes)
-                    let tokens = try input.tokenize(bytes: bytes, source: stream.name)
-                    anyWatermarked = report(try detect(tokens.ids, with: detector), source: stream.name, pieces: tokens.pieces) || anyWatermarked
+                    let session = detector.makeSession()
+                    let streamed = try input.tokenizeStream(stream, keepPieces: highlight, chunkTarget: chunkBytes) { ids in
+                        do { try session.append(contentsOf: ids) } catch { throw CLIFailure("\(error)") }
+                    }
+                    anyWatermarked = report(session.finish(), source: stream.name, pieces: streamed.pieces) || anyWatermarked
                 }
             } catch let error as InputError {
                 throw CLIFailure(error.description)

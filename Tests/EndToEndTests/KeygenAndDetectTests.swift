@@ -172,7 +172,10 @@ struct DetectCommandTests {
         ("bad json line", ["detect", "--jsonl", "--key-file", "@key"], "{\"ids\": [1,2]}\nnot json\n", "<stdin>:2"),
         ("json line without field", ["detect", "--jsonl", "--key-file", "@key"], "{\"x\": 1}\n", "neither"),
         ("empty ids", ["detect", "--jsonl", "--key-file", "@key"], "{\"ids\": []}\n", "empty"),
-        ("text needs tokenizer", ["detect", "--key-file", "@key"], "hello world", "<stdin>"),
+        ("missing tokenizer", ["detect", "--key-file", "@key", "--tokenizer", "/nonexistent/tok.json"], "hello world", "/nonexistent/tok.json"),
+        ("bad tokenizer", ["detect", "--key-file", "@key", "--tokenizer", "@short"], "hello world", "short.hex"),
+        ("empty text", ["detect", "--key-file", "@key"], "", "empty"),
+        ("ids given text", ["detect", "--key-file", "@key", "--ids"], "hello world", "not part of a token id"),
         ("invalid utf8", ["detect", "--key-file", "@key"], "\u{FFFF}", "<stdin>"),
         ("unknown flag", ["detect", "--bogus"], "", "bogus"),
     ] as [(String, [String], String, String)])
