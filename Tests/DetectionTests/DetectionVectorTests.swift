@@ -6,24 +6,12 @@ import Watermark
 
 /// Detection cases from `Tools/gen_greenlist_vectors.py`, whose p-values are exact rationals
 /// summed with Python integers.
-struct DetectionCase: Decodable, CustomTestStringConvertible, Sendable {
-    let id: String
-    let description: String
-    let key: String
-    let contextWidth: Int
-    let gamma: Double
-    let dedup: Bool
-    let ids: [UInt32]
-    let scored: Int
-    let green: Int
-    let z: Double
-    let log10p: Double
-    var testDescription: String { "\(id) \(description)" }
+typealias DetectionCase = GreenlistVectors.DetectionCase
+extension DetectionCase: CustomTestStringConvertible {
+    public var testDescription: String { "\(id) \(description)" }
 }
 
-private struct Cases<T: Decodable>: Decodable { let cases: [T] }
-
-let detectionCases: [DetectionCase] = (try? Repository.vectors("greenlist-v1/detection.json", as: Cases<DetectionCase>.self).cases) ?? []
+let detectionCases = GreenlistVectors.detection
 
 @Suite("greenlist-v1 detection vectors")
 struct DetectionVectorTests {

@@ -2,20 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-private struct DetectionCase: Decodable {
-    let id: String
-    let key: String
-    let keyID: String
-    let contextWidth: Int
-    let gamma: Double
-    let dedup: Bool
-    let ids: [UInt32]
-    let scored: Int
-    let green: Int
-    let log10p: Double
-}
-
-private struct Cases: Decodable { let cases: [DetectionCase] }
+private typealias DetectionCase = GreenlistVectors.DetectionCase
 
 private func json(_ line: Substring) throws -> [String: Any] {
     try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -58,7 +45,7 @@ struct KeygenTests {
 
 @Suite("watermark detect")
 struct DetectCommandTests {
-    private static let cases = (try? Repository.vectors("greenlist-v1/detection.json", as: Cases.self).cases) ?? []
+    private static let cases = GreenlistVectors.detection
 
     private func keyFile(_ dir: Scratch, _ c: DetectionCase, name: String = "k.hex") throws -> String {
         try dir.write(name, c.key + "\n")

@@ -5,32 +5,12 @@ import Watermark
 
 /// Known-answer cases from `Tools/gen_greenlist_vectors.py`, an independent Python
 /// implementation of SCHEME.md; nothing here is produced by the code under test.
-struct PartitionCase: Decodable, CustomTestStringConvertible, Sendable {
-    let id: String
-    let key: String
-    let keyID: String
-    let contextWidth: Int
-    let context: [UInt32]
-    let gamma: Double
-    let G: UInt32
-    let seed: String
-    let firstScores: [UInt16]
-    let probeIds: [UInt32]
-    let probeScores: [UInt32]
-    let greenProbeIds: [UInt32]
-    let vocabSize: Int
-    let greenCountBelowVocab: Int
-    var testDescription: String { id }
+typealias PartitionCase = GreenlistVectors.PartitionCase
+extension PartitionCase: CustomTestStringConvertible {
+    public var testDescription: String { id }
 }
 
-struct KeyIDCase: Decodable, Sendable {
-    let key: String
-    let keyID: String
-}
-
-private struct Cases<T: Decodable>: Decodable { let cases: [T] }
-
-let partitionCases: [PartitionCase] = (try? Repository.vectors("greenlist-v1/partition.json", as: Cases<PartitionCase>.self).cases) ?? []
+let partitionCases = GreenlistVectors.partition
 
 @Suite("greenlist-v1 partition vectors")
 struct PartitionVectorTests {
@@ -76,7 +56,7 @@ struct PartitionVectorTests {
     }
 
     @Test func keyIDs() throws {
-        let cases = try Repository.vectors("greenlist-v1/keyid.json", as: Cases<KeyIDCase>.self).cases
+        let cases = try GreenlistVectors.keyIDs()
         #expect(cases.count >= 6)
         for c in cases {
             #expect(try WatermarkKey(bytes: #require([UInt8](hex: c.key))).keyID == c.keyID)
