@@ -5,6 +5,7 @@
 import CCryptoShim
 import Detection
 import Foundation
+import Tokenizer
 import Watermark
 
 let arguments = CommandLine.arguments
@@ -30,6 +31,45 @@ func format(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digi
 var rng = SystemRandomNumberGenerator()
 let key = try WatermarkKey.generate()
 let rounds = quick ? 5 : 15
+
+// `--tokenizer-bench TEXT --tokenizer PATH [--chunk BYTES]`: single-thread encode MB/s, with
+// the text cut at line ends into chunks exactly as Tools/bench_tokenizers.py cuts it for the
+// reference tokenizers, so that both encode the same calls' worth of text.
+if let i = arguments.firstIndex(of: "--tokenizer-bench"), i + 1 < arguments.count,
+   let j = arguments.firstIndex(of: "--tokenizer"), j + 1 < arguments.count {
+    let text = try String(contentsOfFile: arguments[i + 1], encoding: .utf8)
+    let limit = arguments.firstIndex(of: "--chunk").flatMap { Int(arguments[$0 + 1]) } ?? 65536
+    var chunks: [String] = [], current = "", size = 0
+    // Lines keep their terminators, as Python's splitlines(keepends=True) gives them.
+    var start = text.utf8.startIndex
+    let utf8 = text.utf8
+    var lines: [Substring] = []
+    while start < utf8.endIndex {
+        var end = utf8[start...].firstIndex(of: UInt8(ascii: "\n")).map { utf8.index(after: $0) } ?? utf8.endIndex
+        if end > utf8.endIndex { end = utf8.endIndex }
+        lines.append(text[start..<end])
+        start = end
+    }
+    for line in lines {
+        let n = line.utf8.count
+        if !current.isEmpty && size + n > limit { chunks.append(current); current = ""; size = 0 }
+        current += line
+        size += n
+    }
+    if !current.isEmpty { chunks.append(current) }
+    let tokenizer = try BPETokenizer.load(path: arguments[j + 1])
+    var tokens = 0
+    for c in chunks { tokens += tokenizer.encode(c).count }  // warm-up
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let t = now()
+        for c in chunks { _ = tokenizer.encode(c) }
+        best = min(best, Double(now() - t) / 1e9)
+    }
+    let bytes = text.utf8.count
+    print("{\"bytes\": \(bytes), \"tokens\": \(tokens), \"chunks\": \(chunks.count), \"swift_mb_s\": \(format(Double(bytes) / best / 1e6, 3))}")
+    exit(0)
+}
 
 // `--profile-processor`: only the processor at V = 49 152, for `perf record`.
 if arguments.contains("--profile-processor") {
