@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Detection", targets: ["Detection"]),
         .library(name: "Tokenizer", targets: ["Tokenizer"]),
         .library(name: "GGUF", targets: ["GGUF"]),
+        .library(name: "Generation", targets: ["Generation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,21 +26,24 @@ let package = Package(
         .target(name: "GGUF"),
         .target(name: "Tokenizer", dependencies: ["GGUF"]),
         .target(name: "Detection", dependencies: ["Watermark"]),
+        // Llama-family CPU runtime over GGUF; knows nothing of watermarks (a LogitsProcessor hook).
+        .target(name: "Generation", dependencies: ["GGUF"]),
         .executableTarget(
             name: "WatermarkCLI",
             dependencies: [
-                "Watermark", "Detection", "Tokenizer", "GGUF",
+                "Watermark", "Detection", "Tokenizer", "GGUF", "Generation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Release-build benchmark driver; see Tools/bench.sh and BENCHMARKS.md.
-        .executableTarget(name: "WatermarkBench", dependencies: ["Watermark", "Detection", "CCryptoShim"]),
+        .executableTarget(name: "WatermarkBench", dependencies: ["Watermark", "Detection", "Tokenizer", "CCryptoShim"]),
         // Shared by the test targets only: repository paths, a seeded RNG, vector loading.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WatermarkTests", dependencies: ["Watermark", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Watermark", "TestSupport"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"]),
+        .testTarget(name: "GenerationTests", dependencies: ["Generation", "GGUF", "Tokenizer", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["WatermarkCLI", "TestSupport"]),
     ]
 )

@@ -1,0 +1,2 @@
+/// Llama-family CPU runtime (in progress; see issue 4).
+public enum GenerationModule {}
