@@ -70,9 +70,9 @@ public struct GGUFError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     public var description: String {
-        var s = "\(path): GGUF \(field)"
+        var s = "\(path): GGUF \(oneLine(field, limit: 200))"
         if let offset { s += " (byte \(offset))" }
-        return s + ": " + reason.message
+        return oneLine(s + ": " + oneLine(reason.message, limit: 300), limit: 4096)
     }
 
     /// The same error with a different field name (used when an inner read names a generic field).
@@ -111,4 +111,25 @@ extension GGUFError.Reason {
         case .tensorNotFound: return "no such tensor"
         }
     }
+}
+
+/// `s` on one line: control and line-separator characters escaped (names come from the file
+/// and may hold anything), and cut to `limit` characters.
+func oneLine(_ s: String, limit: Int) -> String {
+    var out = ""
+    var count = 0
+    for scalar in s.unicodeScalars {
+        if count >= limit {
+            out += "…"
+            break
+        }
+        switch scalar.properties.generalCategory {
+        case .control, .lineSeparator, .paragraphSeparator:
+            out += "\\u{\(String(scalar.value, radix: 16))}"
+        default:
+            out.unicodeScalars.append(scalar)
+        }
+        count += 1
+    }
+    return out
 }

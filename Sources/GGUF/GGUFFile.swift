@@ -62,8 +62,10 @@ public final class GGUFFile: Sendable {
         let rawKVCount = try p.readU64("header.metadata_kv_count")
         // Each pair needs at least a key length, a type and a 1-byte value; each tensor info
         // at least a name length, a dimension count, a type and an offset.
-        let kvCount = try p.checkCount(rawKVCount, minimumSize: 8 + 4 + 1, "header.metadata_kv_count", at: kvCountOffset)
-        let nTensors = try p.checkCount(rawTensorCount, minimumSize: 8 + 4 + 4 + 8, "header.tensor_count", at: tensorCountOffset)
+        let kvCount = try p.checkCount(
+            rawKVCount, minimumSize: 8 + 4 + 1, "header.metadata_kv_count", at: kvCountOffset)
+        let nTensors = try p.checkCount(
+            rawTensorCount, minimumSize: 8 + 4 + 4 + 8, "header.tensor_count", at: tensorCountOffset)
         tensorCount = nTensors
         metadataCount = kvCount
 
@@ -88,7 +90,8 @@ public final class GGUFFile: Sendable {
         var align = Self.defaultAlignment
         if let a = values["general.alignment"] {
             guard case .uint32(let raw) = a else {
-                throw p.error("metadata[\"general.alignment\"]", .wrongType(expected: "u32", found: "\(a.type)"), at: nil)
+                throw p.error(
+                    "metadata[\"general.alignment\"]", .wrongType(expected: "u32", found: "\(a.type)"), at: nil)
             }
             guard raw != 0, raw & (raw - 1) == 0 else {
                 throw p.error("metadata[\"general.alignment\"]", .invalidAlignment(UInt64(raw)), at: nil)
@@ -98,7 +101,14 @@ public final class GGUFFile: Sendable {
         alignment = align
 
         // Tensor infos: name, dimension count, dimensions, type, offset.
-        struct Raw { var name: String; var dims: [Int]; var type: GGMLType; var offset: UInt64; var elements: Int; var infoOffset: Int }
+        struct Raw {
+            var name: String
+            var dims: [Int]
+            var type: GGMLType
+            var offset: UInt64
+            var elements: Int
+            var infoOffset: Int
+        }
         var raws: [Raw] = []
         raws.reserveCapacity(nTensors)
         var index: [String: Int] = [:]
@@ -139,9 +149,11 @@ public final class GGUFFile: Sendable {
                 throw p.error("\(label) offset", .misalignedTensor(offset: offset, alignment: align), at: offsetOffset)
             }
             if let blockSize = type.blockSize, let ne0 = dims.first, ne0 % blockSize != 0 {
-                throw p.error("\(label) dims[0]", .rowNotBlockAligned(firstDimension: ne0, blockSize: blockSize), at: infoOffset)
+                throw p.error(
+                    "\(label) dims[0]", .rowNotBlockAligned(firstDimension: ne0, blockSize: blockSize), at: infoOffset)
             }
-            raws.append(Raw(name: name, dims: dims, type: type, offset: offset, elements: elements, infoOffset: offsetOffset))
+            raws.append(
+                Raw(name: name, dims: dims, type: type, offset: offset, elements: elements, infoOffset: offsetOffset))
         }
 
         // The data section starts at the next multiple of the alignment. A file with no
@@ -149,7 +161,9 @@ public final class GGUFFile: Sendable {
         let (padded, overflow) = p.position.addingReportingOverflow(align - 1)
         let dataStart = overflow ? Int.max : padded / align * align
         if nTensors > 0 && dataStart > fileSize {
-            throw p.error("data section", .truncated(needed: UInt64(dataStart - p.position), available: p.remaining), at: p.position)
+            throw p.error(
+                "data section", .truncated(needed: UInt64(dataStart - p.position), available: p.remaining),
+                at: p.position)
         }
         dataOffset = dataStart
 
@@ -166,7 +180,8 @@ public final class GGUFFile: Sendable {
                 if r.offset > UInt64(available) || UInt64(n) > UInt64(available) - r.offset {
                     throw p.error(
                         "tensor \"\(r.name)\" offset",
-                        .tensorOutOfBounds(offset: r.offset, byteCount: UInt64(n), fileSize: fileSize), at: r.infoOffset)
+                        .tensorOutOfBounds(offset: r.offset, byteCount: UInt64(n), fileSize: fileSize), at: r.infoOffset
+                    )
                 }
                 byteCount = n
             } else if r.offset > UInt64(fileSize - min(dataStart, fileSize)) {
@@ -174,9 +189,10 @@ public final class GGUFFile: Sendable {
                     "tensor \"\(r.name)\" offset",
                     .tensorOutOfBounds(offset: r.offset, byteCount: 0, fileSize: fileSize), at: r.infoOffset)
             }
-            infos.append(GGUFTensorInfo(
-                name: r.name, dimensions: r.dims, type: r.type, offset: Int(r.offset),
-                fileOffset: dataStart + Int(r.offset), elementCount: r.elements, byteCount: byteCount))
+            infos.append(
+                GGUFTensorInfo(
+                    name: r.name, dimensions: r.dims, type: r.type, offset: Int(r.offset),
+                    fileOffset: dataStart + Int(r.offset), elementCount: r.elements, byteCount: byteCount))
         }
         tensors = infos
         tensorIndex = index
@@ -204,7 +220,9 @@ public final class GGUFFile: Sendable {
     /// The bytes of the tensor described by `info` (which must come from this file).
     public func tensorData(for info: GGUFTensorInfo) throws(GGUFError) -> UnsafeRawBufferPointer {
         guard let n = info.byteCount else {
-            throw GGUFError(path: path, field: "tensor \"\(info.name)\" type", offset: nil, reason: .unsupportedTensorType(info.type))
+            throw GGUFError(
+                path: path, field: "tensor \"\(info.name)\" type", offset: nil,
+                reason: .unsupportedTensorType(info.type))
         }
         // Checked at open; re-checked here because `info` is a public value a caller could build.
         guard info.fileOffset >= dataOffset, info.fileOffset <= fileSize, n <= fileSize - info.fileOffset else {
@@ -224,10 +242,14 @@ public final class GGUFFile: Sendable {
     /// The string value for `key`, throwing if it is missing or not a string.
     public func requireString(_ key: String) throws(GGUFError) -> String {
         guard let v = metadata[key] else {
-            throw GGUFError(path: path, field: "metadata[\"\(key)\"]", offset: nil, reason: .wrongType(expected: "string", found: "nothing"))
+            throw GGUFError(
+                path: path, field: "metadata[\"\(key)\"]", offset: nil,
+                reason: .wrongType(expected: "string", found: "nothing"))
         }
         guard let s = v.string else {
-            throw GGUFError(path: path, field: "metadata[\"\(key)\"]", offset: nil, reason: .wrongType(expected: "string", found: "\(v.type)"))
+            throw GGUFError(
+                path: path, field: "metadata[\"\(key)\"]", offset: nil,
+                reason: .wrongType(expected: "string", found: "\(v.type)"))
         }
         return s
     }

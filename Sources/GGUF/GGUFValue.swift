@@ -1,7 +1,18 @@
 /// The type code of a GGUF metadata value, as stored in the file.
 public enum GGUFValueType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
-    case uint8 = 0, int8 = 1, uint16 = 2, int16 = 3, uint32 = 4, int32 = 5, float32 = 6, bool = 7
-    case string = 8, array = 9, uint64 = 10, int64 = 11, float64 = 12
+    case uint8 = 0
+    case int8 = 1
+    case uint16 = 2
+    case int16 = 3
+    case uint32 = 4
+    case int32 = 5
+    case float32 = 6
+    case bool = 7
+    case string = 8
+    case array = 9
+    case uint64 = 10
+    case int64 = 11
+    case float64 = 12
 
     /// Size in bytes of a scalar of this type, or `nil` for strings and arrays.
     public var scalarSize: Int? {

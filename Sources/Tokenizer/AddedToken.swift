@@ -15,7 +15,10 @@ public struct AddedToken: Sendable, Hashable {
     /// Matches only when not adjacent to a letter or digit.
     public var singleWord: Bool
 
-    public init(id: UInt32, content: String, isSpecial: Bool, leftStrip: Bool = false, rightStrip: Bool = false, singleWord: Bool = false) {
+    public init(
+        id: UInt32, content: String, isSpecial: Bool, leftStrip: Bool = false, rightStrip: Bool = false,
+        singleWord: Bool = false
+    ) {
         self.id = id
         self.content = content
         self.isSpecial = isSpecial

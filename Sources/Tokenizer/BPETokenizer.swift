@@ -1,7 +1,8 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#endif
 import Foundation
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#endif
 
 /// A byte-level BPE tokenizer (GPT-2 family: GPT-2, SmolLM, Llama 3, Qwen 2, tiktoken
 /// rank files), identical id for id to the reference implementations on the same definition.
@@ -49,12 +50,12 @@ public final class BPETokenizer: Sendable {
     private let tokenStrings: [String?]  // vocabulary spelling by id
     private let stringToID: [String: UInt32]
     private let decodeBytesByID: [[UInt8]]
-    private let byteIDTable: ByteIDTable
-    private let pairs: PairTable
+    let byteIDTable: ByteIDTable
+    let pairs: PairTable
     private let wholeTokens: ByteStringTable?
-    private let unknownID: UInt32?
-    private let parseMatcher: AddedTokenMatcher
-    private let plainMatcher: AddedTokenMatcher
+    let unknownID: UInt32?
+    let parseMatcher: AddedTokenMatcher
+    let plainMatcher: AddedTokenMatcher
 
     /// How the merge rules were given, for the fingerprint.
     enum MergeSource {
@@ -70,7 +71,8 @@ public final class BPETokenizer: Sendable {
     ///     added tokens only).
     ///   - decodeBytes: the bytes each id decodes to.
     init(
-        tokens: [String?], modelTokenCount: Int, decodeBytes: [[UInt8]], mergeRules: [(left: UInt32, right: UInt32, rank: UInt32, merged: UInt32)],
+        tokens: [String?], modelTokenCount: Int, decodeBytes: [[UInt8]],
+        mergeRules: [(left: UInt32, right: UInt32, rank: UInt32, merged: UInt32)],
         mergeSource: MergeSource, addedTokens: [AddedToken], preTokenizer: PreTokenizer, normalization: Normalization,
         ignoresMerges: Bool, bosTokenID: UInt32?, eosTokenID: UInt32?, unknownID: UInt32?, source: String
     ) throws(TokenizerError) {
@@ -175,20 +177,23 @@ public final class BPETokenizer: Sendable {
     public func encode(_ text: String, specialTokens: SpecialTokenHandling = .plainText) -> [UInt32] {
         var text = text
         var out: [UInt32] = []
-        text.withUTF8 { buf in
-            guard let base = buf.baseAddress, buf.count > 0 else { return }
-            out.reserveCapacity(buf.count / 3 + 4)
-            var state = EncoderState(tokenizer: self, textLength: buf.count)
-            let matcher = specialTokens == .parse ? parseMatcher : plainMatcher
-            var pos = 0
-            while let m = matcher.next(in: base, buf.count, from: pos) {
-                if m.start > pos { encodeOrdinary(base, pos, m.start, &state, &out) }
-                out.append(m.id)
-                pos = m.end
-            }
-            if pos < buf.count { encodeOrdinary(base, pos, buf.count, &state, &out) }
-        }
+        text.withUTF8 { buf in encode(utf8: buf, specialTokens: specialTokens, into: &out) }
         return out
+    }
+
+    /// Appends the ids of valid UTF-8 text to `out`.
+    func encode(utf8 buf: UnsafeBufferPointer<UInt8>, specialTokens: SpecialTokenHandling, into out: inout [UInt32]) {
+        guard let base = buf.baseAddress, buf.count > 0 else { return }
+        out.reserveCapacity(out.count + buf.count / 3 + 4)
+        var state = EncoderState(tokenizer: self, textLength: buf.count)
+        let matcher = specialTokens == .parse ? parseMatcher : plainMatcher
+        var pos = 0
+        while let m = matcher.next(in: base, buf.count, from: pos) {
+            if m.start > pos { encodeOrdinary(base, pos, m.start, &state, &out) }
+            out.append(m.id)
+            pos = m.end
+        }
+        if pos < buf.count { encodeOrdinary(base, pos, buf.count, &state, &out) }
     }
 
     /// Per-call scratch: the merge loop's buffers, the piece cache and the piece offsets.
@@ -198,14 +203,17 @@ public final class BPETokenizer: Sendable {
         var ends: [Int] = []
 
         init(tokenizer: BPETokenizer, textLength: Int) {
-            merger = BPEMerger(byteIDs: tokenizer.byteIDTable.ids, pairs: tokenizer.pairs, unknownID: tokenizer.unknownID)
+            merger = BPEMerger(
+                byteIDs: tokenizer.byteIDTable.ids, pairs: tokenizer.pairs, unknownID: tokenizer.unknownID)
             // A cache only pays off once pieces start repeating.
             cache = textLength >= 256 ? PieceCache(expectedPieces: textLength / 4) : nil
             ends.reserveCapacity(min(textLength, 1 << 16))
         }
     }
 
-    private func encodeOrdinary(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ state: inout EncoderState, _ out: inout [UInt32]) {
+    private func encodeOrdinary(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ state: inout EncoderState, _ out: inout [UInt32]
+    ) {
         if normalization == .nfc && needsNormalizationCheck(p, start, end) {
             let segment = String(decoding: UnsafeBufferPointer(start: p + start, count: end - start), as: UTF8.self)
             var normalized = segment.precomposedStringWithCanonicalMapping
@@ -223,7 +231,9 @@ public final class BPETokenizer: Sendable {
         return false
     }
 
-    private func encodeNormalized(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ state: inout EncoderState, _ out: inout [UInt32]) {
+    private func encodeNormalized(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ state: inout EncoderState, _ out: inout [UInt32]
+    ) {
         state.ends.removeAll(keepingCapacity: true)
         preTokenizer.split(UTF8Text(p), start, end, into: &state.ends)
         var pieceStart = start
@@ -265,7 +275,8 @@ public final class BPETokenizer: Sendable {
     ) -> String {
         var h = SHA256Digest()
         h.field(Array("swift-watermark byte-level BPE v1".utf8))
-        h.field(Array("pre=\(preTokenizer.rawValue) norm=\(normalization.rawValue) ignore_merges=\(ignoresMerges)".utf8))
+        h.field(
+            Array("pre=\(preTokenizer.rawValue) norm=\(normalization.rawValue) ignore_merges=\(ignoresMerges)".utf8))
         var buf: [UInt8] = []
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { buf.append(contentsOf: $0) } }
         u32(UInt32(tokens.count))

@@ -7,14 +7,20 @@ public enum PreTokenizer: String, Sendable, CaseIterable, CustomStringConvertibl
     /// SmolLM (`pre = "smollm"`): every `\p{N}` scalar is its own piece, then GPT-2 rules
     /// on the text between (Hugging Face `Digits(individual_digits) + ByteLevel`).
     case smollm
-    /// Llama 3 and OpenAI cl100k: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
+    /// Llama 3: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
     /// ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
     case llama3
+    /// OpenAI cl100k as tiktoken writes it today: the Llama 3 rules, except that whitespace
+    /// reaching the end of the text is one piece (`\s++$` comes before `\s*[\r\n]`).
+    case cl100k
     /// Qwen 2 / 2.5: the Llama 3 rules with single-digit numbers (`\p{N}`).
     case qwen2
     /// Qwen 3.5 / 3.6: the Qwen 2 rules with marks joining letters:
     /// `[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+` and ` ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*`.
     case qwen35
+    /// OpenAI o200k: case-aware word pieces with attached contractions, `\p{N}{1,3}`, and
+    /// `/` kept with trailing newlines after punctuation.
+    case o200k
 
     public var description: String { rawValue }
 
@@ -24,8 +30,10 @@ public enum PreTokenizer: String, Sendable, CaseIterable, CustomStringConvertibl
         case .gpt2: Scanners.gpt2(text, start, end, &ends)
         case .smollm: Scanners.smollm(text, start, end, &ends)
         case .llama3: Scanners.cl100k(text, start, end, maxDigits: 3, &ends)
+        case .cl100k: Scanners.cl100k(text, start, end, maxDigits: 3, wholeTrailingWhitespace: true, &ends)
         case .qwen2: Scanners.cl100k(text, start, end, maxDigits: 1, &ends)
         case .qwen35: Scanners.cl100k(text, start, end, maxDigits: 1, lettersWithMarks: true, &ends)
+        case .o200k: Scanners.o200k(text, start, end, &ends)
         }
     }
 
@@ -54,6 +62,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable, CustomStringConvertibl
         case "llama-bpe", "llama3", "llama-v3": self = .llama3
         case "qwen2", "qwen2.5": self = .qwen2
         case "qwen35": self = .qwen35
+        case "gpt-4o": self = .o200k
         default: return nil
         }
     }

@@ -32,6 +32,27 @@ public struct TokenizerError: Error, CustomStringConvertible, Sendable, Equatabl
         case .invalid: what = "invalid tokenizer"
         case .unreadable: what = "cannot read tokenizer"
         }
-        return "\(source): \(what): \(message)"
+        return oneLine("\(source): \(what): \(oneLine(message, limit: 400))")
     }
+}
+
+/// `s` on one line: control and line-separator characters escaped (token text comes from the
+/// definition file and may hold anything), and cut to `limit` characters.
+func oneLine(_ s: String, limit: Int = 4096) -> String {
+    var out = ""
+    var count = 0
+    for scalar in s.unicodeScalars {
+        if count >= limit {
+            out += "…"
+            break
+        }
+        switch scalar.properties.generalCategory {
+        case .control, .lineSeparator, .paragraphSeparator:
+            out += "\\u{\(String(scalar.value, radix: 16))}"
+        default:
+            out.unicodeScalars.append(scalar)
+        }
+        count += 1
+    }
+    return out
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import GGUF
 
 /// One value of every type, including nested and empty arrays.
@@ -12,11 +13,20 @@ let everyValueType: [(String, GGUFValue)] = [
     ("arr.str", .array(GGUFArray(elementType: .string, elements: [.string("a"), .string(""), .string("Ġthe")]))),
     ("arr.empty", .array(GGUFArray(elementType: .float64, elements: []))),
     ("arr.bool", .array(GGUFArray(elementType: .bool, elements: [.bool(true), .bool(false)]))),
-    ("arr.nested", .array(GGUFArray(elementType: .array, elements: [
-        .array(GGUFArray(elementType: .uint8, elements: [.uint8(1), .uint8(2)])),
-        .array(GGUFArray(elementType: .string, elements: [.string("x")])),
-        .array(GGUFArray(elementType: .array, elements: [.array(GGUFArray(elementType: .int64, elements: [.int64(7)]))])),
-    ]))),
+    (
+        "arr.nested",
+        .array(
+            GGUFArray(
+                elementType: .array,
+                elements: [
+                    .array(GGUFArray(elementType: .uint8, elements: [.uint8(1), .uint8(2)])),
+                    .array(GGUFArray(elementType: .string, elements: [.string("x")])),
+                    .array(
+                        GGUFArray(
+                            elementType: .array,
+                            elements: [.array(GGUFArray(elementType: .int64, elements: [.int64(7)]))])),
+                ]))
+    ),
 ]
 
 func sampleWriter(version: UInt32 = 3) -> GGUFWriter {
@@ -30,8 +40,10 @@ func sampleWriter(version: UInt32 = 3) -> GGUFWriter {
     return w
 }
 
-func expectGGUFError(_ bytes: [UInt8], in dir: TemporaryDirectory, sourceLocation: SourceLocation = #_sourceLocation,
-                     _ check: (GGUFError) -> Bool) {
+func expectGGUFError(
+    _ bytes: [UInt8], in dir: TemporaryDirectory, sourceLocation: SourceLocation = #_sourceLocation,
+    _ check: (GGUFError) -> Bool
+) {
     let path = dir.write(bytes)
     do {
         _ = try GGUFFile(path: path)
@@ -132,7 +144,9 @@ func expectGGUFError(_ bytes: [UInt8], in dir: TemporaryDirectory, sourceLocatio
         expectGGUFError(header(version: 1), in: dir) { $0.reason == .unsupportedVersion(1) }
         expectGGUFError(header(version: 4), in: dir) { $0.reason == .unsupportedVersion(4) }
         expectGGUFError(header(version: UInt32(3).byteSwapped), in: dir) { $0.reason == .bigEndian }
-        expectGGUFError([], in: dir) { if case .truncated = $0.reason { return $0.field == "header.magic" } else { return false } }
+        expectGGUFError([], in: dir) {
+            if case .truncated = $0.reason { return $0.field == "header.magic" } else { return false }
+        }
     }
 
     @Test func hugeCountsAreRejectedBeforeAllocation() {
@@ -140,13 +154,17 @@ func expectGGUFError(_ bytes: [UInt8], in dir: TemporaryDirectory, sourceLocatio
         expectGGUFError(header(kvs: 1_000_000_000_000), in: dir) {
             $0.reason == .countTooLarge(1_000_000_000_000) && $0.field == "header.metadata_kv_count"
         }
-        expectGGUFError(header(tensors: .max, kvs: 0), in: dir) { $0.reason == .countTooLarge(.max) && $0.field == "header.tensor_count" }
+        expectGGUFError(header(tensors: .max, kvs: 0), in: dir) {
+            $0.reason == .countTooLarge(.max) && $0.field == "header.tensor_count"
+        }
         // A string length of 2^63.
         var b = header()
         b.appendLE(UInt64(1) << 63)
         b += Array("key and some more bytes".utf8)
         expectGGUFError(b, in: dir) {
-            if case .truncated(let needed, _) = $0.reason { return needed == 1 << 63 && $0.field == "metadata[0].key length" }
+            if case .truncated(let needed, _) = $0.reason {
+                return needed == 1 << 63 && $0.field == "metadata[0].key length"
+            }
             return false
         }
         // An array count of 10^12.
@@ -220,7 +238,9 @@ func expectGGUFError(_ bytes: [UInt8], in dir: TemporaryDirectory, sourceLocatio
         expectGGUFError(w.bytes(), in: dir) { $0.reason == .misalignedTensor(offset: 33, alignment: 32) }
         w = sampleWriter()
         w.tensors[0].dimensions = [1 << 32, 1 << 32]
-        expectGGUFError(w.bytes(), in: dir) { $0.reason == .dimensionsOverflow && $0.field == "tensor \"a.weight\" dims[1]" }
+        expectGGUFError(w.bytes(), in: dir) {
+            $0.reason == .dimensionsOverflow && $0.field == "tensor \"a.weight\" dims[1]"
+        }
         w.tensors[0].dimensions = [.max]
         expectGGUFError(w.bytes(), in: dir) { $0.reason == .dimensionsOverflow }
         w = sampleWriter()
@@ -237,7 +257,9 @@ func expectGGUFError(_ bytes: [UInt8], in dir: TemporaryDirectory, sourceLocatio
         expectGGUFError(w.bytes(), in: dir) { $0.reason == .duplicateTensor("a.weight") }
         w = sampleWriter()
         w.tensors[0].dimensions = [1 << 20]  // 4 MiB of F32 in a tiny file
-        expectGGUFError(w.bytes(), in: dir) { if case .tensorOutOfBounds = $0.reason { return true } else { return false } }
+        expectGGUFError(w.bytes(), in: dir) {
+            if case .tensorOutOfBounds = $0.reason { return true } else { return false }
+        }
     }
 
     /// Every proper prefix of a valid file is an error, never a crash.
@@ -324,5 +346,19 @@ struct SplitMix64 {
             #expect(data.count == t.byteCount)
         }
         #expect(f.tensor(named: "token_embd.weight")?.dimensions == [576, 49152])
+    }
+}
+
+@Suite struct GGUFErrorTextTests {
+    /// Names read from a hostile file cannot break the one-line description.
+    @Test func descriptionStaysOneLine() {
+        let dir = TemporaryDirectory()
+        var w = GGUFWriter()
+        w.metadata = [("evil\nkey\u{2028}", .uint8(1)), ("evil\nkey\u{2028}", .uint8(2))]
+        expectGGUFError(w.bytes(), in: dir) { e in
+            e.description.contains("evil\\u{a}key\\u{2028}") && !e.description.contains("\n")
+        }
+        let long = GGUFError(path: "/x.gguf", field: String(repeating: "k", count: 10_000), offset: 3, reason: .badMagic)
+        #expect(long.description.count < 400)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import GGUF
 
 /// A tiny GGUF writer for building test files in memory (little-endian, versions 2 and 3).
@@ -114,8 +115,10 @@ final class TemporaryDirectory: @unchecked Sendable {
 enum DefaultModel {
     static var path: String {
         let env = ProcessInfo.processInfo.environment
-        let cache = env["WATERMARK_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")) + "/swift-watermark")
+        let cache =
+            env["WATERMARK_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache"))
+                + "/swift-watermark")
         return cache + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
     }
     static var exists: Bool { FileManager.default.fileExists(atPath: path) }

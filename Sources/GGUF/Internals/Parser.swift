@@ -31,7 +31,9 @@ struct GGUFParser {
         }
     }
 
-    mutating func readInteger<T: FixedWidthInteger>(_: T.Type, _ field: @autoclosure () -> String) throws(GGUFError) -> T {
+    mutating func readInteger<T: FixedWidthInteger>(_: T.Type, _ field: @autoclosure () -> String) throws(GGUFError)
+        -> T
+    {
         try require(UInt64(MemoryLayout<T>.size), field())
         let v = base!.loadUnaligned(fromByteOffset: position, as: T.self)
         position += MemoryLayout<T>.size
@@ -48,7 +50,9 @@ struct GGUFParser {
 
     /// Checks that `count` items of at least `minimumSize` bytes each can fit in the rest of
     /// the file, and returns the count as `Int`.
-    func checkCount(_ count: UInt64, minimumSize: Int, _ field: @autoclosure () -> String, at offset: Int) throws(GGUFError) -> Int {
+    func checkCount(_ count: UInt64, minimumSize: Int, _ field: @autoclosure () -> String, at offset: Int)
+        throws(GGUFError) -> Int
+    {
         let (need, overflow) = count.multipliedReportingOverflow(by: UInt64(minimumSize))
         if overflow || need > UInt64(remaining) {
             throw error(field(), .countTooLarge(count), at: offset)
@@ -79,7 +83,9 @@ struct GGUFParser {
     }
 
     /// One value of type `type`; `field` names it in errors.
-    mutating func readValue(_ type: GGUFValueType, _ field: @autoclosure () -> String, depth: Int = 0) throws(GGUFError) -> GGUFValue {
+    mutating func readValue(_ type: GGUFValueType, _ field: @autoclosure () -> String, depth: Int = 0) throws(GGUFError)
+        -> GGUFValue
+    {
         switch type {
         case .uint8: return .uint8(try readInteger(UInt8.self, field()))
         case .int8: return .int8(try readInteger(Int8.self, field()))
@@ -111,7 +117,8 @@ struct GGUFParser {
         let elementType = try readValueType(field() + " element type")
         let countOffset = position
         let rawCount = try readU64(field() + " count")
-        let count = try checkCount(rawCount, minimumSize: elementType.minimumEncodedSize, field() + " count", at: countOffset)
+        let count = try checkCount(
+            rawCount, minimumSize: elementType.minimumEncodedSize, field() + " count", at: countOffset)
         var elements: [GGUFValue] = []
         elements.reserveCapacity(count)
         // Scalars cannot fail once the count is checked; strings and arrays name the element.

@@ -14,13 +14,19 @@ struct BPEMerger {
     var next: [Int32] = []
     var heap: [UInt64] = []
 
-    /// Pieces up to this many bytes use the quadratic scan; longer ones a heap.
-    static let scanLimit = 48
+    /// Pieces of up to this many symbols use the quadratic scan (fastest for the short pieces
+    /// of real text); longer ones the heap.
+    static let defaultScanLimit = 48
+    let scanLimit: Int
 
-    init(byteIDs: UnsafePointer<UInt32>, pairs: PairTable, unknownID: UInt32?) {
+    init(
+        byteIDs: UnsafePointer<UInt32>, pairs: PairTable, unknownID: UInt32?,
+        scanLimit: Int = BPEMerger.defaultScanLimit
+    ) {
         self.byteIDs = byteIDs
         self.pairs = pairs
         self.unknownID = unknownID
+        self.scanLimit = scanLimit
         ids.reserveCapacity(64)
         ranks.reserveCapacity(64)
     }
@@ -45,7 +51,7 @@ struct BPEMerger {
     mutating func merge(_ p: UnsafePointer<UInt8>, _ n: Int) {
         loadBytes(p, n)
         if ids.count < 2 { return }
-        if ids.count <= BPEMerger.scanLimit {
+        if ids.count <= scanLimit {
             mergeByScan()
         } else {
             mergeByHeap()

@@ -2,22 +2,32 @@
 /// Swift ships (`generalCategory`, `isWhitespace` = the White_Space property, which is what
 /// `\s` means in the reference regex engines).
 struct CharClass {
-    static let letter: UInt8 = 1        // \p{L}
-    static let number: UInt8 = 2        // \p{N}
-    static let space: UInt8 = 4         // \s
-    static let newline: UInt8 = 8       // [\r\n]
-    static let mark: UInt8 = 16         // \p{M}
-    static let upper: UInt8 = 32        // \p{Lu} \p{Lt}
-    static let lower: UInt8 = 64        // \p{Ll}
+    static let letter: UInt8 = 1  // \p{L}
+    static let number: UInt8 = 2  // \p{N}
+    static let space: UInt8 = 4  // \s
+    static let newline: UInt8 = 8  // [\r\n]
+    static let mark: UInt8 = 16  // \p{M}
+    static let upper: UInt8 = 32  // \p{Lu} \p{Lt}
+    static let lower: UInt8 = 64  // \p{Ll}
     static let modifierOther: UInt8 = 128  // \p{Lm} \p{Lo}
 
     /// Letters, numbers and whitespace; a scalar with none of these is "other" (`[^\s\p{L}\p{N}]`).
     static let wordOrSpace: UInt8 = letter | number | space
 
+    /// The Unicode version of the reference regex engines (Oniguruma in Hugging Face
+    /// `tokenizers`, the Rust `regex` tables in tiktoken), measured: both classify Unicode
+    /// 16.0 additions (Garay digits U+10D40…) and treat 17.0 additions (U+11DE0…) as
+    /// unassigned. Swift 6.3 ships Unicode 17, so newer scalars are demoted to unassigned
+    /// ("other") to split text exactly as the references do.
+    static let referenceUnicodeVersion = (major: 16, minor: 0)
+
     static func compute(_ v: UInt32) -> UInt8 {
         guard let s = Unicode.Scalar(v) else { return 0 }
         var c: UInt8 = 0
         let p = s.properties
+        if let age = p.age, (age.major, age.minor) > referenceUnicodeVersion {
+            return 0
+        }
         switch p.generalCategory {
         case .uppercaseLetter, .titlecaseLetter: c |= letter | upper
         case .lowercaseLetter: c |= letter | lower
@@ -59,7 +69,10 @@ struct UTF8Text {
         if b0 < 0xF0 {
             return ((b0 & 0x0F) << 12 | UInt32(p[i + 1] & 0x3F) << 6 | UInt32(p[i + 2] & 0x3F), 3)
         }
-        return ((b0 & 0x07) << 18 | UInt32(p[i + 1] & 0x3F) << 12 | UInt32(p[i + 2] & 0x3F) << 6 | UInt32(p[i + 3] & 0x3F), 4)
+        return (
+            (b0 & 0x07) << 18 | UInt32(p[i + 1] & 0x3F) << 12 | UInt32(p[i + 2] & 0x3F) << 6 | UInt32(p[i + 3] & 0x3F),
+            4
+        )
     }
 
     /// The class and length of the scalar at byte `i`, with an ASCII fast path.

@@ -135,7 +135,13 @@ enum Scanners {
     /// With `lettersWithMarks` (Qwen 3.5) `\p{L}` becomes `[\p{L}\p{M}]` in the letter rule
     /// and marks leave the "other" class: `[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+` and
     /// ` ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*`.
-    static func cl100k(_ t: UTF8Text, _ start: Int, _ end: Int, maxDigits: Int, lettersWithMarks: Bool = false, _ ends: inout [Int]) {
+    ///
+    /// With `wholeTrailingWhitespace` (tiktoken's current cl100k pattern, which has `\s++$`
+    /// before `\s*[\r\n]`) a whitespace run that reaches the end of the text is one piece.
+    static func cl100k(
+        _ t: UTF8Text, _ start: Int, _ end: Int, maxDigits: Int, lettersWithMarks: Bool = false,
+        wholeTrailingWhitespace: Bool = false, _ ends: inout [Int]
+    ) {
         let letters = lettersWithMarks ? C.letter | C.mark : C.letter
         let wordOrSpace = letters | C.number | C.space
         var i = start
@@ -204,6 +210,82 @@ enum Scanners {
                 count += 1
                 if cc & C.newline != 0 { afterNewline = q }
             }
+            if wholeTrailingWhitespace && q == end {
+                i = q
+            } else if afterNewline >= 0 {
+                i = afterNewline
+            } else {
+                i = (q == end || count == 1) ? q : last
+            }
+            ends.append(i)
+        }
+    }
+}
+
+extension Scanners {
+    /// OpenAI o200k:
+    /// `[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?`
+    /// `|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?`
+    /// `|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+    ///
+    /// The first two alternatives overlap (Lm, Lo and marks are in both classes), so the
+    /// scanner reproduces the backtracking: see `upperThenLower`.
+    static func o200k(_ t: UTF8Text, _ start: Int, _ end: Int, _ ends: inout [Int]) {
+        let upperSet = C.upper | C.modifierOther | C.mark
+        let lettersOrMarks = C.letter | C.mark
+        var i = start
+        while i < end {
+            let b = t.p[i]
+            let (c, len) = t.classAt(i)
+            let canPrefix = c & (C.letter | C.number | C.newline) == 0 && i + len < end
+            var e = -1
+            if canPrefix { e = upperThenLower(t, i + len, end) }
+            if e < 0 && c & lettersOrMarks != 0 { e = upperThenLower(t, i, end) }
+            if e < 0 && canPrefix { e = upperRun(t, i + len, end) }
+            if e < 0 && c & upperSet != 0 { e = upperRun(t, i, end) }
+            if e >= 0 {
+                i = e
+                ends.append(i)
+                continue
+            }
+            if c & C.number != 0 {
+                var q = i + len
+                var k = 1
+                while k < 3 && q < end {
+                    let (cc, n) = t.classAt(q)
+                    if cc & C.number == 0 { break }
+                    q += n
+                    k += 1
+                }
+                i = q
+                ends.append(i)
+                continue
+            }
+            var otherStart = -1
+            if c & C.space == 0 {
+                otherStart = i
+            } else if b == 0x20 && i + 1 < end && t.classAt(i + 1).cls & C.wordOrSpace == 0 {
+                otherStart = i + 1
+            }
+            if otherStart >= 0 {
+                var q = otherRun(t, from: otherStart, end)
+                while q < end && (t.p[q] == 0x0A || t.p[q] == 0x0D || t.p[q] == 0x2F) { q += 1 }
+                i = q
+                ends.append(i)
+                continue
+            }
+            var q = i
+            var last = i
+            var count = 0
+            var afterNewline = -1
+            while q < end {
+                let (cc, n) = t.classAt(q)
+                if cc & C.space == 0 { break }
+                last = q
+                q += n
+                count += 1
+                if cc & C.newline != 0 { afterNewline = q }
+            }
             if afterNewline >= 0 {
                 i = afterNewline
             } else {
@@ -211,5 +293,48 @@ enum Scanners {
             }
             ends.append(i)
         }
+    }
+
+    /// `U*W+C?` from `j` (U = Lu Lt Lm Lo M, W = Ll Lm Lo M, C = optional contraction):
+    /// the end of the match or -1. U* is greedy; when no W follows the U-run, it gives back
+    /// characters until the last one that is also in W (Lm, Lo or a mark).
+    static func upperThenLower(_ t: UTF8Text, _ j: Int, _ end: Int) -> Int {
+        let upperSet = C.upper | C.modifierOther | C.mark
+        let lowerSet = C.lower | C.modifierOther | C.mark
+        var q = j
+        var lastSharedEnd = -1
+        while q < end {
+            let (c, n) = t.classAt(q)
+            if c & upperSet == 0 { break }
+            q += n
+            if c & lowerSet != 0 { lastSharedEnd = q }
+        }
+        var e: Int
+        if q < end && t.classAt(q).cls & lowerSet != 0 {
+            e = run(t, from: q, end, while: lowerSet)
+        } else if lastSharedEnd >= 0 {
+            e = lastSharedEnd
+        } else {
+            return -1
+        }
+        if e < end && t.p[e] == 0x27 {
+            let n = contraction(t, e + 1, end, caseInsensitive: true)
+            if n > 0 { e += 1 + n }
+        }
+        return e
+    }
+
+    /// `U+W*C?` from `j`: the end of the match or -1.
+    static func upperRun(_ t: UTF8Text, _ j: Int, _ end: Int) -> Int {
+        let upperSet = C.upper | C.modifierOther | C.mark
+        let lowerSet = C.lower | C.modifierOther | C.mark
+        let q = run(t, from: j, end, while: upperSet)
+        if q == j { return -1 }
+        var e = run(t, from: q, end, while: lowerSet)
+        if e < end && t.p[e] == 0x27 {
+            let n = contraction(t, e + 1, end, caseInsensitive: true)
+            if n > 0 { e += 1 + n }
+        }
+        return e
     }
 }

@@ -35,9 +35,11 @@ func hashBytes(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
 @inline(__always)
 func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
     var i = 0
-    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    let ra = UnsafeRawPointer(a)
+    let rb = UnsafeRawPointer(b)
     while i + 8 <= n {
-        if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+        if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        {
             return false
         }
         i += 8
@@ -135,7 +137,9 @@ final class ByteStringTable: @unchecked Sendable {
             var s = Int(truncatingIfNeeded: h) & mask
             var duplicate = false
             while slots[s].value != .max {
-                if slots[s].hash == h && Int(slots[s].length) == len && bytesEqual(arena + Int(slots[s].offset), arena + at, len) {
+                if slots[s].hash == h && Int(slots[s].length) == len
+                    && bytesEqual(arena + Int(slots[s].offset), arena + at, len)
+                {
                     duplicate = true
                     break
                 }

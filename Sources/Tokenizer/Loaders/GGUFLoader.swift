@@ -11,7 +11,9 @@ extension BPETokenizer {
         let source = file.path
         func string(_ key: String) throws(TokenizerError) -> String {
             guard let v = file[key] else { throw TokenizerError(.invalid, source: source, "missing \(key)") }
-            guard let s = v.string else { throw TokenizerError(.invalid, source: source, "\(key) is \(v.type), expected string") }
+            guard let s = v.string else {
+                throw TokenizerError(.invalid, source: source, "\(key) is \(v.type), expected string")
+            }
             return s
         }
         func optionalID(_ key: String) throws(TokenizerError) -> UInt32? {
@@ -24,19 +26,27 @@ extension BPETokenizer {
 
         let model = try string("tokenizer.ggml.model")
         guard model == "gpt2" else {
-            throw TokenizerError(.unsupported, source: source, "tokenizer.ggml.model = \"\(model)\" (\(describeGGUFModel(model))); only \"gpt2\" (byte-level BPE) is supported")
+            throw TokenizerError(
+                .unsupported, source: source,
+                "tokenizer.ggml.model = \"\(model)\" (\(describeGGUFModel(model))); only \"gpt2\" (byte-level BPE) is supported"
+            )
         }
         guard let preValue = file["tokenizer.ggml.pre"] else {
-            throw TokenizerError(.unsupported, source: source, "tokenizer.ggml.pre is missing; cannot tell which pre-tokenizer rules apply")
+            throw TokenizerError(
+                .unsupported, source: source,
+                "tokenizer.ggml.pre is missing; cannot tell which pre-tokenizer rules apply")
         }
         guard let pre = preValue.string else {
             throw TokenizerError(.invalid, source: source, "tokenizer.ggml.pre is \(preValue.type), expected string")
         }
         guard let preTokenizer = PreTokenizer(ggufName: pre) else {
-            throw TokenizerError(.unsupported, source: source, "tokenizer.ggml.pre = \"\(pre)\" (supported: gpt2, smollm, llama-bpe, qwen2)")
+            throw TokenizerError(
+                .unsupported, source: source,
+                "tokenizer.ggml.pre = \"\(pre)\" (supported: gpt2, smollm, llama-bpe, qwen2, qwen35, gpt-4o)")
         }
         guard let tokens = file["tokenizer.ggml.tokens"]?.stringArray else {
-            throw TokenizerError(.invalid, source: source, "tokenizer.ggml.tokens is missing or not an array of strings")
+            throw TokenizerError(
+                .invalid, source: source, "tokenizer.ggml.tokens is missing or not an array of strings")
         }
         guard tokens.count < Int(UInt32.max) else {
             throw TokenizerError(.invalid, source: source, "too many tokens (\(tokens.count))")
@@ -44,12 +54,14 @@ extension BPETokenizer {
         var types = [Int](repeating: 1, count: tokens.count)
         if let tv = file["tokenizer.ggml.token_type"] {
             guard let t = tv.intArray, t.count == tokens.count else {
-                throw TokenizerError(.invalid, source: source, "tokenizer.ggml.token_type must be \(tokens.count) integers")
+                throw TokenizerError(
+                    .invalid, source: source, "tokenizer.ggml.token_type must be \(tokens.count) integers")
             }
             types = t
         }
         guard let mergeStrings = file["tokenizer.ggml.merges"]?.stringArray else {
-            throw TokenizerError(.invalid, source: source, "tokenizer.ggml.merges is missing or not an array of strings")
+            throw TokenizerError(
+                .invalid, source: source, "tokenizer.ggml.merges is missing or not an array of strings")
         }
 
         // llama.cpp token types: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte.
@@ -121,7 +133,9 @@ extension BPETokenizer {
         var tokens = vocabularyTokens
         for t in addedTokens {
             let i = Int(t.id)
-            guard i < Int(Int32.max) else { throw TokenizerError(.invalid, source: source, "added token id \(t.id) too large") }
+            guard i < Int(Int32.max) else {
+                throw TokenizerError(.invalid, source: source, "added token id \(t.id) too large")
+            }
             if i >= tokens.count { tokens += [String?](repeating: nil, count: i + 1 - tokens.count) }
             tokens[i] = t.content
         }
@@ -135,10 +149,17 @@ extension BPETokenizer {
         var pairs: [(UInt32, UInt32)] = []
         pairs.reserveCapacity(merges.count)
         for (rank, (a, b)) in merges.enumerated() {
-            guard let l = ids[a] else { throw TokenizerError(.invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(a)\" is not in the vocabulary") }
-            guard let r = ids[b] else { throw TokenizerError(.invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(b)\" is not in the vocabulary") }
+            guard let l = ids[a] else {
+                throw TokenizerError(
+                    .invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(a)\" is not in the vocabulary")
+            }
+            guard let r = ids[b] else {
+                throw TokenizerError(
+                    .invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(b)\" is not in the vocabulary")
+            }
             guard let m = ids[a + b] else {
-                throw TokenizerError(.invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(a + b)\" is not in the vocabulary")
+                throw TokenizerError(
+                    .invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(a + b)\" is not in the vocabulary")
             }
             rules.append((l, r, UInt32(rank), m))
             pairs.append((l, r))
@@ -151,8 +172,10 @@ extension BPETokenizer {
             return ByteLevel.decode(t) ?? Array(t.utf8)
         }
         try self.init(
-            tokens: tokens, modelTokenCount: modelCount, decodeBytes: decode, mergeRules: rules, mergeSource: .rules(pairs),
-            addedTokens: addedTokens, preTokenizer: preTokenizer, normalization: normalization, ignoresMerges: ignoresMerges,
+            tokens: tokens, modelTokenCount: modelCount, decodeBytes: decode, mergeRules: rules,
+            mergeSource: .rules(pairs),
+            addedTokens: addedTokens, preTokenizer: preTokenizer, normalization: normalization,
+            ignoresMerges: ignoresMerges,
             bosTokenID: bosTokenID, eosTokenID: eosTokenID, unknownID: nil, source: source)
     }
 }

@@ -17,7 +17,7 @@ extension BPETokenizer {
     /// Requires `model.type = "BPE"` over the GPT-2 byte alphabet, and a pre-tokenizer of a
     /// known shape: `ByteLevel` (GPT-2 rules), `Sequence[Digits(individual), ByteLevel]`
     /// (SmolLM), or `Sequence[Split(Regex …, Isolated), ByteLevel(use_regex: false)]` with the
-    /// Llama 3 / cl100k, Qwen 2 or Qwen 3.5 pattern. Normalizer: none or `NFC`. Merges may be
+    /// Llama 3, cl100k, o200k, Qwen 2 or Qwen 3.5 pattern. Normalizer: none or `NFC`. Merges may be
     /// `"a b"` strings or `["a", "b"]` pairs. WordPiece, Unigram, WordLevel, SentencePiece-style
     /// BPE (`▁`, byte fallback) and unknown shapes throw ``TokenizerError`` naming what was found.
     public convenience init(tokenizerJSON data: Data, source: String = "tokenizer.json") throws(TokenizerError) {
@@ -40,12 +40,15 @@ extension BPETokenizer {
         switch type {
         case "BPE": break
         case "WordPiece": throw unsupported("model.type = \"WordPiece\" (BERT-style); only byte-level BPE is supported")
-        case "Unigram": throw unsupported("model.type = \"Unigram\" (SentencePiece unigram); only byte-level BPE is supported")
+        case "Unigram":
+            throw unsupported("model.type = \"Unigram\" (SentencePiece unigram); only byte-level BPE is supported")
         case "WordLevel": throw unsupported("model.type = \"WordLevel\"; only byte-level BPE is supported")
         default: throw unsupported("model.type = \"\(type)\"; only byte-level BPE is supported")
         }
         if (model["byte_fallback"] as? Bool) == true {
-            throw unsupported("SentencePiece-style BPE (model.byte_fallback = true, <0xNN> byte tokens); only byte-level BPE is supported")
+            throw unsupported(
+                "SentencePiece-style BPE (model.byte_fallback = true, <0xNN> byte tokens); only byte-level BPE is supported"
+            )
         }
         if let s = model["continuing_subword_prefix"] as? String, !s.isEmpty {
             throw unsupported("model.continuing_subword_prefix = \"\(s)\"")
@@ -53,7 +56,9 @@ extension BPETokenizer {
         if let s = model["end_of_word_suffix"] as? String, !s.isEmpty {
             throw unsupported("model.end_of_word_suffix = \"\(s)\"")
         }
-        if let d = model["dropout"] as? Double, d > 0 { throw unsupported("model.dropout = \(d) (non-deterministic BPE)") }
+        if let d = model["dropout"] as? Double, d > 0 {
+            throw unsupported("model.dropout = \(d) (non-deterministic BPE)")
+        }
         let ignoreMerges = model["ignore_merges"] as? Bool ?? false
 
         if let n = root["normalizer"] as? [String: Any], let s = Self.sentencePieceMarker(n) {
@@ -63,7 +68,8 @@ extension BPETokenizer {
         switch root["normalizer"] {
         case nil, is NSNull: normalization = .none
         case let n as [String: Any] where n["type"] as? String == "NFC": normalization = .nfc
-        case let n as [String: Any] where n["type"] as? String == "Sequence" && (n["normalizers"] as? [Any])?.isEmpty == true:
+        case let n as [String: Any]
+        where n["type"] as? String == "Sequence" && (n["normalizers"] as? [Any])?.isEmpty == true:
             normalization = .none
         case let n as [String: Any]: throw unsupported("normalizer \(Self.describe(n))")
         default: throw invalid("normalizer is not an object")
@@ -92,7 +98,8 @@ extension BPETokenizer {
             tokens[i] = k
         }
         if tokens.count > 0, tokens.compactMap({ $0 }).contains(where: { $0.hasPrefix("▁") }),
-           !tokens.compactMap({ $0 }).contains(where: { $0.hasPrefix("Ġ") }) {
+            !tokens.compactMap({ $0 }).contains(where: { $0.hasPrefix("Ġ") })
+        {
             throw unsupported("SentencePiece-style BPE (vocabulary spelled with \"▁\")")
         }
 
@@ -113,13 +120,15 @@ extension BPETokenizer {
         var added: [AddedToken] = []
         for (i, t) in ((root["added_tokens"] as? [Any]) ?? []).enumerated() {
             guard let t = t as? [String: Any], let content = t["content"] as? String,
-                  let idNumber = t["id"] as? NSNumber, let id = UInt32(exactly: idNumber.doubleValue) else {
+                let idNumber = t["id"] as? NSNumber, let id = UInt32(exactly: idNumber.doubleValue)
+            else {
                 throw invalid("added_tokens[\(i)] needs \"id\" and \"content\"")
             }
-            added.append(AddedToken(
-                id: id, content: content, isSpecial: t["special"] as? Bool ?? false,
-                leftStrip: t["lstrip"] as? Bool ?? false, rightStrip: t["rstrip"] as? Bool ?? false,
-                singleWord: t["single_word"] as? Bool ?? false))
+            added.append(
+                AddedToken(
+                    id: id, content: content, isSpecial: t["special"] as? Bool ?? false,
+                    leftStrip: t["lstrip"] as? Bool ?? false, rightStrip: t["rstrip"] as? Bool ?? false,
+                    singleWord: t["single_word"] as? Bool ?? false))
         }
         try self.init(
             vocabularyTokens: tokens, merges: merges, addedTokens: added, preTokenizer: preTokenizer,
@@ -129,20 +138,37 @@ extension BPETokenizer {
     /// The regexes of the supported families, as Hugging Face and tiktoken write them.
     static let knownSplitPatterns: [String: PreTokenizer] = [
         #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#: .gpt2,
-        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#: .llama3,
-        #"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+"#: .llama3,
-        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#: .qwen2,
-        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#: .qwen35,
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#:
+            .llama3,
+        // tiktoken's earlier cl100k form, equivalent to Llama 3's
+        #"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+"#:
+            .llama3,
+        // tiktoken's current cl100k form
+        #"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"#:
+            .cl100k,
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#:
+            .qwen2,
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#:
+            .qwen35,
+        #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"#:
+            .o200k,
     ]
 
     /// Maps a `pre_tokenizer` JSON value to a scanner, or throws naming the shape found.
     static func recognizePreTokenizer(_ value: Any?, source: String) throws(TokenizerError) -> PreTokenizer {
         func unsupported(_ what: String) -> TokenizerError {
-            TokenizerError(.unsupported, source: source, "pre_tokenizer \(what) (supported: ByteLevel; Sequence[Digits(individual_digits), ByteLevel]; Sequence[Split(Regex of GPT-2, Llama 3/cl100k, Qwen 2 or Qwen 3.5, Isolated), ByteLevel(use_regex: false)])")
+            TokenizerError(
+                .unsupported, source: source,
+                "pre_tokenizer \(what) (supported: ByteLevel; Sequence[Digits(individual_digits), ByteLevel]; Sequence[Split(Regex of GPT-2, Llama 3, cl100k, o200k, Qwen 2 or Qwen 3.5, Isolated), ByteLevel(use_regex: false)])"
+            )
         }
-        guard let p = value as? [String: Any] else { throw unsupported(value == nil || value is NSNull ? "null" : "of unknown form") }
+        guard let p = value as? [String: Any] else {
+            throw unsupported(value == nil || value is NSNull ? "null" : "of unknown form")
+        }
         func isByteLevel(_ p: [String: Any], regex: Bool) -> Bool {
-            guard p["type"] as? String == "ByteLevel", (p["add_prefix_space"] as? Bool ?? false) == false else { return false }
+            guard p["type"] as? String == "ByteLevel", (p["add_prefix_space"] as? Bool ?? false) == false else {
+                return false
+            }
             return (p["use_regex"] as? Bool ?? true) == regex
         }
         if isByteLevel(p, regex: true) { return .gpt2 }
@@ -150,12 +176,14 @@ extension BPETokenizer {
             throw unsupported(describe(p))
         }
         if steps.count == 2, steps[0]["type"] as? String == "Digits", steps[0]["individual_digits"] as? Bool == true,
-           isByteLevel(steps[1], regex: true) {
+            isByteLevel(steps[1], regex: true)
+        {
             return .smollm
         }
         if steps.count == 2, steps[0]["type"] as? String == "Split", isByteLevel(steps[1], regex: false),
-           (steps[0]["behavior"] as? String) == "Isolated", (steps[0]["invert"] as? Bool ?? false) == false,
-           let pattern = steps[0]["pattern"] as? [String: Any], let regex = pattern["Regex"] as? String {
+            (steps[0]["behavior"] as? String) == "Isolated", (steps[0]["invert"] as? Bool ?? false) == false,
+            let pattern = steps[0]["pattern"] as? [String: Any], let regex = pattern["Regex"] as? String
+        {
             if let known = knownSplitPatterns[regex] { return known }
             throw unsupported("Split with unknown regex \(regex)")
         }

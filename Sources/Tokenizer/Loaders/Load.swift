@@ -20,7 +20,9 @@ extension BPETokenizer {
         if head.starts(with: Array("GGUF".utf8)) {
             return try BPETokenizer(gguf: try GGUFFile(path: path))
         }
-        if let first = head.first(where: { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }), first == UInt8(ascii: "{") {
+        if let first = head.first(where: { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }),
+            first == UInt8(ascii: "{")
+        {
             return try BPETokenizer(tokenizerJSONPath: path)
         }
         if head.isEmpty { throw TokenizerError(.invalid, source: path, "empty file") }
@@ -28,7 +30,8 @@ extension BPETokenizer {
         guard let p = pattern ?? Self.guessPattern(fileName: name) else {
             throw TokenizerError(
                 .invalid, source: path,
-                "looks like a tiktoken rank file but its split pattern is unknown; name one (\(TiktokenPattern.allCases.map(\.rawValue).joined(separator: ", ")))")
+                "looks like a tiktoken rank file but its split pattern is unknown; name one (\(TiktokenPattern.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
         let specials = specialTokens ?? Self.standardSpecialTokens(fileName: name, pattern: p)
         return try BPETokenizer(tiktokenRanks: path, pattern: p, specialTokens: specials)
@@ -36,6 +39,7 @@ extension BPETokenizer {
 
     static func guessPattern(fileName: String) -> TiktokenPattern? {
         if fileName.hasPrefix("cl100k") { return .cl100k }
+        if fileName.hasPrefix("o200k") { return .o200k }
         if fileName.hasPrefix("qwen3_5") || fileName.hasPrefix("qwen3_6") { return .qwen35 }
         if fileName.hasPrefix("qwen") { return .qwen2 }
         if fileName.hasPrefix("gpt2") || fileName.hasPrefix("r50k") { return .gpt2 }
@@ -46,16 +50,22 @@ extension BPETokenizer {
     /// Special tokens of well-known rank files (ids immediately follow the ranks).
     static func standardSpecialTokens(fileName: String, pattern: TiktokenPattern) -> [String: UInt32] {
         if fileName.hasPrefix("cl100k") {
-            return ["<|endoftext|>": 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259, "<|fim_suffix|>": 100260, "<|endofprompt|>": 100276]
+            return [
+                "<|endoftext|>": 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259, "<|fim_suffix|>": 100260,
+                "<|endofprompt|>": 100276,
+            ]
         }
+        if fileName.hasPrefix("o200k") { return ["<|endoftext|>": 199999, "<|endofprompt|>": 200018] }
         if fileName.hasPrefix("gpt2") || fileName.hasPrefix("r50k") { return ["<|endoftext|>": 50256] }
         if pattern == .qwen2 { return ["<|endoftext|>": 151643, "<|im_start|>": 151644, "<|im_end|>": 151645] }
         if pattern == .llama3 && fileName == "tokenizer.model" {
             // Llama 3: 128 000 ranks, then 256 special tokens.
             var s: [String: UInt32] = [:]
-            let named = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
-                         "<|finetune_right_pad_id|>", "<|step_id|>", "<|start_header_id|>", "<|end_header_id|>", "<|eom_id|>",
-                         "<|eot_id|>", "<|python_tag|>", "<|image|>"]
+            let named = [
+                "<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
+                "<|finetune_right_pad_id|>", "<|step_id|>", "<|start_header_id|>", "<|end_header_id|>", "<|eom_id|>",
+                "<|eot_id|>", "<|python_tag|>", "<|image|>",
+            ]
             for (i, n) in named.enumerated() { s[n] = UInt32(128000 + i) }
             for i in named.count..<256 { s["<|reserved_special_token_\(i - named.count + 2)|>"] = UInt32(128000 + i) }
             return s

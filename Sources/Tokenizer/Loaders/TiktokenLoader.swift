@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 extension BPETokenizer {
@@ -9,7 +9,7 @@ extension BPETokenizer {
     public enum TiktokenPattern: String, Sendable, CaseIterable {
         /// GPT-2 / r50k (`gpt2` rules).
         case gpt2
-        /// OpenAI cl100k (the Llama 3 rules).
+        /// OpenAI cl100k.
         case cl100k
         /// Llama 3.
         case llama3
@@ -17,13 +17,17 @@ extension BPETokenizer {
         case qwen2
         /// Qwen 3.5 / 3.6 (marks join letters).
         case qwen35
+        /// OpenAI o200k.
+        case o200k
 
         var preTokenizer: PreTokenizer {
             switch self {
             case .gpt2: return .gpt2
-            case .cl100k, .llama3: return .llama3
+            case .cl100k: return .cl100k
+            case .llama3: return .llama3
             case .qwen2: return .qwen2
             case .qwen35: return .qwen35
+            case .o200k: return .o200k
             }
         }
     }
@@ -44,7 +48,9 @@ extension BPETokenizer {
         } catch {
             throw TokenizerError(.unreadable, source: path, "\(error.localizedDescription)")
         }
-        try self.init(tiktokenRankData: data, pattern: pattern, specialTokens: specialTokens, normalization: normalization, source: path)
+        try self.init(
+            tiktokenRankData: data, pattern: pattern, specialTokens: specialTokens, normalization: normalization,
+            source: path)
     }
 
     /// Loads tiktoken ranks from the file's bytes; see ``init(tiktokenRanks:pattern:specialTokens:normalization:)``.
@@ -68,7 +74,8 @@ extension BPETokenizer {
                 defer { i = e + 1 }
                 if lineEnd == i { continue }  // blank line
                 guard let space = (i..<lineEnd).first(where: { bytes[$0] == 0x20 }) else {
-                    parseError = TokenizerError(.invalid, source: source, "line \(lineNumber): expected \"base64-token rank\"")
+                    parseError = TokenizerError(
+                        .invalid, source: source, "line \(lineNumber): expected \"base64-token rank\"")
                     return
                 }
                 guard let token = decodeBase64(UnsafeBufferPointer(rebasing: bytes[i..<space])) else {
@@ -92,7 +99,8 @@ extension BPETokenizer {
                 }
                 if rank >= byRank.count { byRank += [[UInt8]?](repeating: nil, count: rank + 1 - byRank.count) }
                 if byRank[rank] != nil {
-                    parseError = TokenizerError(.invalid, source: source, "line \(lineNumber): rank \(rank) appears twice")
+                    parseError = TokenizerError(
+                        .invalid, source: source, "line \(lineNumber): rank \(rank) appears twice")
                     return
                 }
                 byRank[rank] = token
@@ -100,7 +108,9 @@ extension BPETokenizer {
         }
         if let parseError { throw parseError }
         guard !byRank.isEmpty else { throw TokenizerError(.invalid, source: source, "no ranks found") }
-        try self.init(rankedTokens: byRank, preTokenizer: pattern.preTokenizer, specialTokens: specialTokens, normalization: normalization, source: source)
+        try self.init(
+            rankedTokens: byRank, preTokenizer: pattern.preTokenizer, specialTokens: specialTokens,
+            normalization: normalization, source: source)
     }
 
     /// Builds a tiktoken-style tokenizer from token bytes indexed by rank.
@@ -132,9 +142,12 @@ extension BPETokenizer {
         var added: [AddedToken] = []
         for (content, id) in specialTokens.sorted(by: { $0.value < $1.value }) {
             let i = Int(id)
-            guard i < Int(Int32.max) else { throw TokenizerError(.invalid, source: source, "special token id \(id) too large") }
+            guard i < Int(Int32.max) else {
+                throw TokenizerError(.invalid, source: source, "special token id \(id) too large")
+            }
             if i < byRank.count, byRank[i] != nil {
-                throw TokenizerError(.invalid, source: source, "special token \(content) has id \(id), which is already a ranked token")
+                throw TokenizerError(
+                    .invalid, source: source, "special token \(content) has id \(id), which is already a ranked token")
             }
             if i >= tokens.count {
                 tokens += [String?](repeating: nil, count: i + 1 - tokens.count)
@@ -145,7 +158,8 @@ extension BPETokenizer {
             added.append(AddedToken(id: id, content: content, isSpecial: true))
         }
         try self.init(
-            tokens: tokens, modelTokenCount: byRank.count, decodeBytes: decode, mergeRules: rules, mergeSource: .derivedFromRanks,
+            tokens: tokens, modelTokenCount: byRank.count, decodeBytes: decode, mergeRules: rules,
+            mergeSource: .derivedFromRanks,
             addedTokens: added, preTokenizer: preTokenizer, normalization: normalization, ignoresMerges: true,
             bosTokenID: nil, eosTokenID: nil, unknownID: nil, source: source)
     }

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+@testable import Tokenizer
+
+/// Every `Vectors/tokenizer/*/` set: ids must equal the reference's exactly, with special
+/// tokens recognised (`ids`) and as plain text (`idsPlain`), and decoding must give the text
+/// back (except where the meta file lists bytes the vocabulary cannot represent).
+@Suite struct ParityTests {
+    static let setNames = VectorSets.names
+
+    @Test func vectorSetsExist() {
+        #expect(Self.setNames.contains("smollm2"), "Vectors/tokenizer/smollm2 is missing")
+    }
+
+    @Test(arguments: setNames)
+    func parity(set name: String) throws {
+        let meta = try VectorSets.meta(name)
+        let path = VectorSets.definitionPath(meta)
+        let hint = meta.definition.kind == "gguf" ? "Tools/fetch-model.sh" : "Tools/fetch-tokenizers.sh"
+        guard TestPaths.require(path, hint: hint) else { return }
+        let tokenizer = try VectorSets.load(meta)
+        let cases = try VectorSets.cases(name)
+        #expect(cases.count >= 3000, "\(name): only \(cases.count) cases")
+        let allowedDecodeMismatch = Set((meta.decodeMismatches ?? []).map { "\($0.id)/\($0.variant)" })
+
+        var failures: [String] = []
+        var failed = 0
+        var decodeFailed = 0
+        func report(_ s: String) {
+            if failures.count < 5 { failures.append(s) }
+        }
+        for c in cases {
+            let ids = tokenizer.encode(c.text, specialTokens: .parse)
+            let plain = tokenizer.encode(c.text, specialTokens: .plainText)
+            if ids != c.ids {
+                failed += 1
+                report(
+                    "case \(c.id) [\(c.category)] ids\n  text: \(c.text.debugDescription.prefix(300))\n  want: \(c.ids.prefix(60))\n  got:  \(ids.prefix(60))"
+                )
+            }
+            if plain != c.idsPlain {
+                failed += 1
+                report(
+                    "case \(c.id) [\(c.category)] idsPlain\n  text: \(c.text.debugDescription.prefix(300))\n  want: \(c.idsPlain.prefix(60))\n  got:  \(plain.prefix(60))"
+                )
+            }
+            for (variant, v) in [("ids", ids), ("idsPlain", plain)]
+            where !allowedDecodeMismatch.contains("\(c.id)/\(variant)") {
+                if tokenizer.decode(v) != c.text {
+                    decodeFailed += 1
+                    report(
+                        "case \(c.id) [\(c.category)] decode(\(variant)) != text: \(c.text.debugDescription.prefix(200))"
+                    )
+                }
+            }
+        }
+        let total = cases.count * 2
+        print("parity \(name): \(total - failed)/\(total) id lists equal, \(decodeFailed) decode failures")
+        #expect(
+            failed == 0 && decodeFailed == 0,
+            "\(name): \(failed) of \(total) id lists differ, \(decodeFailed) round trips fail; first:\n\(failures.joined(separator: "\n"))"
+        )
+    }
+}

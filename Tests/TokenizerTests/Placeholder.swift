@@ -1,3 +1,0 @@
-import Testing
-@testable import Tokenizer
-@Test func placeholder() {}
