@@ -50,9 +50,9 @@ struct Detect: ParsableCommand {
     @Flag(name: .customLong("no-seed-cache"), help: .hidden)
     var noSeedCache = false
 
-    /// Text is tokenized in chunks of about this many bytes (tests make it small).
+    /// Input is read in blocks of this many bytes (tests make it small to exercise the seams).
     @Option(name: .customLong("chunk-bytes"), help: .hidden)
-    var chunkBytes = 1 << 20
+    var chunkBytes = 1 << 16
 
     func validate() throws {
         guard chunkBytes >= 1 else { throw ValidationError("--chunk-bytes must be positive") }
@@ -80,7 +80,7 @@ struct Detect: ParsableCommand {
         let sources = files.isEmpty ? ["-"] : files
         for path in sources {
             do {
-                let stream = try ByteStream(path: path)
+                let stream = try ByteStream(path: path, chunkSize: chunkBytes)
                 if jsonl {
                     var lines = LineReader(stream: stream)
                     while let line = try lines.nextLine() {
@@ -126,7 +126,7 @@ struct Detect: ParsableCommand {
                 } else {
                     let input = try TextInput.require(text, source: stream.name)
                     let session = detector.makeSession()
-                    let streamed = try input.tokenizeStream(stream, keepPieces: highlight, chunkTarget: chunkBytes) { ids in
+                    let streamed = try input.tokenizeStream(stream, keepPieces: highlight) { ids in
                         do { try session.append(contentsOf: ids) } catch { throw CLIFailure("\(error)") }
                     }
                     anyWatermarked = report(session.finish(), source: stream.name, pieces: streamed.pieces) || anyWatermarked

@@ -35,56 +35,34 @@ final class TextInput {
         }
     }
 
-    /// Tokenizes a text stream piece by piece, handing ids to `emit`, so that a text of any
-    /// size is detected in bounded memory. Returns the pieces too when `keepPieces` is set.
-    ///
-    /// A chunk ends only where an ASCII letter, a space and an ASCII letter meet: every
-    /// pre-tokenizer here (GPT-2, SmolLM, Llama 3, Qwen 2) ends a piece before such a space and
-    /// starts the next at it, and normalisation cannot combine across it, so the ids equal
-    /// those of the whole text at once (a test holds the CLI to that).
-    func tokenizeStream(_ stream: ByteStream, keepPieces: Bool, chunkTarget: Int = 1 << 20,
+    /// Tokenizes a text stream block by block, handing ids to `emit`, so that a text of any
+    /// size is detected in bounded memory; the ids equal those of the whole text at once
+    /// (`BPETokenizer.StreamEncoder` cuts only where no piece can cross). Invalid UTF-8 is an
+    /// error rather than U+FFFD: a detector must not quietly score text it could not read.
+    func tokenizeStream(_ stream: ByteStream, keepPieces: Bool,
                         emit: ([UInt32]) throws -> Void) throws -> (bytes: Int, pieces: [String]?) {
         let tokenizer = try tokenizer()
-        var pending: [UInt8] = []
-        var total = 0
+        var encoder = BPETokenizer.StreamEncoder(tokenizer: tokenizer, specialTokens: .plainText)
+        var validator = UTF8Validator()
         var pieces: [String]? = keepPieces ? [] : nil
-        func flush(_ count: Int) throws {
-            guard count > 0 else { return }
-            guard let text = String(validating: pending[..<count], as: UTF8.self) else {
-                throw InputError(source: stream.name, problem: "is not valid UTF-8 text (near byte \(total - pending.count))")
-            }
-            let ids = tokenizer.encode(text, specialTokens: .plainText).filter { !tokenizer.isSpecial($0) }
+        func deliver(_ raw: [UInt32]) throws {
+            // SCHEME.md: special and control tokens are dropped before scoring.
+            let ids = raw.filter { !tokenizer.isSpecial($0) }
             if keepPieces { pieces! += ids.map { String(decoding: tokenizer.tokenBytes(for: $0) ?? [], as: UTF8.self) } }
             try emit(ids)
-            pending.removeFirst(count)
         }
         while let chunk = try stream.nextChunk() {
-            pending.append(contentsOf: chunk)
-            total += chunk.count
-            guard pending.count >= chunkTarget else { continue }
-            if let split = Self.safeSplit(in: pending) {
-                try flush(split)
-            } else if pending.count > Self.maximumUnsplittable {
-                throw InputError(source: stream.name, problem: "has \(Self.maximumUnsplittable) bytes without a word boundary to split the stream at")
+            guard validator.feed(chunk) else {
+                throw InputError(source: stream.name, problem: "is not valid UTF-8 text (byte \(validator.offset))")
             }
+            try deliver(encoder.encode(chunk))
         }
-        if total == 0 { throw InputError(source: stream.name, problem: "the text is empty") }
-        try flush(pending.count)
-        return (total, pieces)
-    }
-
-    static let maximumUnsplittable = 64 << 20
-
-    /// The last index `i` with `bytes[i-1]` an ASCII letter, `bytes[i]` a space and
-    /// `bytes[i+1]` an ASCII letter; the chunk ends before the space.
-    static func safeSplit(in bytes: [UInt8]) -> Int? {
-        func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") }
-        var i = bytes.count - 2
-        while i >= 1 {
-            if bytes[i] == 0x20, isLetter(bytes[i + 1]), isLetter(bytes[i - 1]) { return i }
-            i -= 1
+        guard validator.isComplete else {
+            throw InputError(source: stream.name, problem: "is not valid UTF-8 text (it ends inside a character)")
         }
-        return nil
+        if validator.offset == 0 { throw InputError(source: stream.name, problem: "the text is empty") }
+        try deliver(encoder.finish())
+        return (validator.offset, pieces)
     }
 
     func tokenize(bytes: [UInt8], source: String) throws -> (ids: [UInt32], pieces: [String]?) {

@@ -181,3 +181,23 @@ struct InputParsingTests {
         }
     }
 }
+
+@Suite("UTF-8 validation")
+struct UTF8ValidatorTests {
+    @Test func agreesWithTheStandardLibraryAtEverySplit() {
+        var rng = SeededGenerator(seed: 23)
+        let samples: [[UInt8]] = [
+            Array("plain ascii".utf8), Array("naïve café 東京 👍🏽 \u{10FFFF}".utf8),
+            [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE0, 0x9F, 0x80], [0xF0, 0x8F, 0x80, 0x80],
+            [0xE2, 0x82], [0x80], [0xFF], [0x61, 0xE2, 0x82, 0xAC, 0x62],
+        ] + (0..<300).map { _ in (0..<Int.random(in: 1...12, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) } }
+        for bytes in samples {
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            for split in 0...bytes.count {
+                var v = UTF8Validator()
+                let ok = v.feed(bytes[..<split]) && v.feed(bytes[split...]) && v.isComplete
+                #expect(ok == expected, "\(bytes) split at \(split)")
+            }
+        }
+    }
+}

@@ -29,7 +29,7 @@ struct TextDetectionTests {
         #expect(tokenized.status == 0)
         let viaIDs = try CLI.run(["detect", "--key-file", key, "--ids", "--json"], stdin: tokenized.stdout)
         let expected = try JSONSerialization.jsonObject(with: Data(viaIDs.stdout.utf8)) as? [String: Any]
-        for chunk in ["200", "4096", "10000000"] {
+        for chunk in ["7", "200", "4096", "1000000"] {
             let r = try CLI.run(["detect", "--key-file", key, "--json", "--chunk-bytes", chunk, file])
             let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
             for field in ["tokens", "scored", "green"] {
