@@ -27,6 +27,9 @@ public struct DetectionOptions: Sendable, Hashable {
     public var attribution = false
     /// Cache per-context seeds: repeated contexts then cost one AES block instead of an HMAC too.
     public var cacheSeeds = true
+    /// A calibrated threshold on −log10 p (from a calibration file) that replaces the nominal
+    /// `−log10 α`; calibration never makes it looser than the nominal one.
+    public var calibratedMinimumScore: Double? = nil
 
     public init() {}
 
@@ -89,6 +92,10 @@ public struct DetectionResult: Sendable, Codable {
     public let keysTried: Int
     public let falsePositiveRate: Double
     public let minimumScored: Int
+    /// The text is watermarked iff `−log10pAdjusted` is at least this: `−log10 α`, or the
+    /// calibrated value when a calibration file was used.
+    public let minimumScore: Double
+    public let calibrated: Bool
     public let verdict: Verdict
     /// Per key, when more than one was tried.
     public let keys: [KeyScore]?
@@ -183,10 +190,11 @@ public final class DetectionSession {
         let best = perKey[bestIndex]
         let count = GreenCount(scored: best.scorer.scored, green: best.scorer.green, gamma: gamma)
         let verdict: Verdict
+        let minimumScore = options.calibratedMinimumScore ?? -log10(options.falsePositiveRate)
         if count.scored < options.minimumScored {
             verdict = .tooShort
         } else {
-            verdict = logAdjusted <= log(options.falsePositiveRate) ? .watermarked : .notWatermarked
+            verdict = -logAdjusted.naturalToLog10 >= minimumScore ? .watermarked : .notWatermarked
         }
         let keys: [KeyScore]? = perKey.count > 1
             ? perKey.map { e in
@@ -202,7 +210,8 @@ public final class DetectionSession {
             p: exp(best.logP), log10p: best.logP.naturalToLog10,
             pAdjusted: exp(logAdjusted), log10pAdjusted: logAdjusted.naturalToLog10,
             keysTried: perKey.count, falsePositiveRate: options.falsePositiveRate,
-            minimumScored: options.minimumScored, verdict: verdict, keys: keys, window: best.window,
+            minimumScored: options.minimumScored, minimumScore: minimumScore,
+            calibrated: options.calibratedMinimumScore != nil, verdict: verdict, keys: keys, window: best.window,
             attribution: options.attribution ? best.scorer.statuses : nil)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Detection
+import Foundation
 import Watermark
 
 struct Detect: ParsableCommand {
@@ -41,6 +42,9 @@ struct Detect: ParsableCommand {
     @Flag(help: "With --json, include one status per token (0 context, 1 green, 2 red, 3 repeated).")
     var attribution = false
 
+    @Option(help: ArgumentHelp("A calibration file from 'watermark calibrate' for this key, tokenizer and parameters: its threshold for --fpr decides.", valueName: "file"))
+    var calibration: String?
+
     @Flag(help: "Print one JSON object per document (JSON Lines).")
     var json = false
 
@@ -71,11 +75,15 @@ struct Detect: ParsableCommand {
         options.windowedScan = scan
         options.attribution = attribution || highlight
         options.cacheSeeds = !noSeedCache
+        let loadedKeys = try keys.loadKeys()
+        let text = ids ? nil : TextInput(tokenizerPath: tokenizer)
+        if let calibration {
+            options.calibratedMinimumScore = try calibratedThreshold(calibration, keys: loadedKeys, parameters: parameters)
+        }
         let detector: Detector
-        do { detector = try Detector(keys: try keys.loadKeys(), parameters: parameters, options: options) } catch let error as DetectionError {
+        do { detector = try Detector(keys: loadedKeys, parameters: parameters, options: options) } catch {
             throw CLIFailure(error.description)
         }
-        let text = ids ? nil : TextInput(tokenizerPath: tokenizer)
         var anyWatermarked = false
         let sources = files.isEmpty ? ["-"] : files
         for path in sources {
@@ -136,6 +144,31 @@ struct Detect: ParsableCommand {
             }
         }
         if !anyWatermarked { throw ExitCode(1) }
+    }
+
+    /// Loads a calibration file and returns its threshold for `--fpr`, refusing a file made for
+    /// another key, tokenizer, scheme or parameters.
+    private func calibratedThreshold(_ path: String, keys: [WatermarkKey], parameters: SchemeParameters) throws -> Double {
+        guard keys.count == 1 else { throw CLIFailure("\(path): a calibration file holds for one key; \(keys.count) were given") }
+        let data = try ByteStream(path: path).readAll(limit: 64 << 20)
+        let file: CalibrationFile
+        do { file = try JSONDecoder().decode(CalibrationFile.self, from: Data(data)) } catch {
+            throw CLIFailure("\(path): not a calibration file from 'watermark calibrate'")
+        }
+        // Ids carry no tokenizer of their own: they are taken to come from --tokenizer (or the default).
+        let fingerprint = try TextInput(tokenizerPath: tokenizer).tokenizer().fingerprint
+        let mine = CalibrationFile.Parameters(gamma: parameters.gamma, effectiveGamma: parameters.effectiveGamma,
+                                              contextWidth: parameters.contextWidth, deduplicate: !noDedup, minimumScored: minTokens)
+        if let problem = file.mismatch(keyID: keys[0].keyID, tokenizerFingerprint: fingerprint, parameters: mine) {
+            throw CLIFailure("\(path): \(problem)")
+        }
+        guard let threshold = file.threshold(for: fpr) else {
+            throw CLIFailure("\(path): has no threshold for --fpr \(fpr); it has \(file.thresholds.map { String($0.targetFPR) }.joined(separator: ", "))")
+        }
+        if !threshold.fprDemonstrated {
+            Console.warning("\(path): its \(threshold.falsePositives) false positives in \(file.negatives.documents - file.negatives.tooShort) negatives bound the rate only by \(DetectionSummary.formatP(log10: log10(threshold.fprUpperBound95))) (95%), above \(fpr); its threshold is still never looser than p ≤ \(fpr)")
+        }
+        return threshold.minimumScore
     }
 
     private func detect(_ tokens: [UInt32], with detector: Detector) throws -> DetectionResult {

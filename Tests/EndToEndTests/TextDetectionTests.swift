@@ -62,3 +62,49 @@ struct TextDetectionTests {
         #expect(tokenized.stdout.hasPrefix("{\"ids\":["))
     }
 }
+
+@Suite("watermark calibrate")
+struct CalibrateCommandTests {
+    @Test func calibrateThenDetectWithTheFile() throws {
+        let dir = try Scratch()
+        let c = try #require(GreenlistVectors.detection.first { $0.log10p < -100 && $0.dedup && $0.contextWidth == 1 && $0.gamma == 0.25 })
+        let key = try dir.write("k.hex", c.key)
+        // Negatives: random ids (key-independent); positives: the watermarked vector case, cut in pieces.
+        var rng = SeededGenerator(seed: 31)
+        var negatives = ""
+        for _ in 0..<400 { negatives += "{\"ids\": [\((0..<120).map { _ in String(Int.random(in: 0..<49_152, using: &rng)) }.joined(separator: ","))]}\n" }
+        let negativeFile = try dir.write("neg.jsonl", negatives)
+        var positives = ""
+        for start in stride(from: 0, to: c.ids.count - 60, by: 30) {
+            positives += "{\"ids\": [\(c.ids[start..<(start + 60)].map(String.init).joined(separator: ","))]}\n"
+        }
+        let positiveFile = try dir.write("pos.jsonl", positives)
+        let out = dir.path("cal.json")
+        let made = try CLI.run(["calibrate", "--key-file", key, "--negatives", negativeFile, "--positives", positiveFile,
+                                "--out", out, "--plots", dir.path("plots"), "--fpr", "0.01", "--fpr", "0.001"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let file = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        #expect(file["keyID"] as? String == c.keyID)
+        #expect(!(try String(contentsOfFile: out, encoding: .utf8)).contains(c.key))
+        for svg in ["histogram.svg", "roc.svg", "tpr-by-length.svg"] {
+            #expect(try String(contentsOfFile: dir.path("plots/" + svg), encoding: .utf8).hasPrefix("<svg"))
+        }
+        // Refuses to overwrite without --force.
+        let again = try CLI.run(["calibrate", "--key-file", key, "--negatives", negativeFile, "--out", out])
+        #expect(again.status == 2 && again.stderr.contains("--force"))
+        // Detection with the file: the watermarked ids are found, the file's threshold is used.
+        let ids = c.ids.map(String.init).joined(separator: " ")
+        let found = try CLI.run(["detect", "--key-file", key, "--ids", "--json", "--calibration", out, "--fpr", "0.001"], stdin: ids)
+        #expect(found.status == 0)
+        #expect(found.stdout.contains("\"calibrated\":true"))
+        // Another key, other parameters, an uncalibrated rate and a non-calibration file are refused.
+        let other = try dir.write("other.hex", String(repeating: "77", count: 32))
+        for (args, mention) in [(["--key-file", other], "was made for key"), (["--key-file", key, "--gamma", "0.5"], "gamma"),
+                                (["--key-file", key, "--no-dedup"], "de-duplication"), (["--key-file", key, "--fpr", "0.05"], "no threshold")] {
+            let r = try CLI.run(["detect", "--ids", "--calibration", out] + args, stdin: ids)
+            #expect(r.status == 2 && r.stderr.contains(mention), "\(args): \(r.stderr)")
+        }
+        let notCalibration = try CLI.run(["detect", "--ids", "--key-file", key, "--calibration", negativeFile], stdin: ids)
+        #expect(notCalibration.status == 2 && notCalibration.stderr.contains("not a calibration file"))
+    }
+}

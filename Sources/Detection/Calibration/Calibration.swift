@@ -1,0 +1,293 @@
+import Foundation
+
+/// One document's evidence, as calibration needs it: its whole-document score and, for
+/// positives, the per-token statuses from which shorter prefixes are re-scored.
+public struct CalibrationSample: Sendable {
+    /// −log10 p of the whole document (larger is more watermark-like).
+    public let score: Double
+    public let scored: Int
+    public let z: Double
+    /// Statuses per token, kept for positives so that TPR by length can be computed.
+    public let statuses: [TokenStatus]?
+
+    public init(result: DetectionResult, keepStatuses: Bool) {
+        score = -result.log10p
+        scored = result.scored
+        z = result.z
+        statuses = keepStatuses ? result.attribution : nil
+    }
+
+    public init(score: Double, scored: Int, z: Double, statuses: [TokenStatus]?) {
+        self.score = score
+        self.scored = scored
+        self.z = z
+        self.statuses = statuses
+    }
+}
+
+/// What a calibration file says, and what `detect --calibration` checks before using it.
+public struct CalibrationFile: Codable, Sendable {
+    public static let formatName = "swift-watermark calibration v1"
+
+    public struct Tokenizer: Codable, Sendable, Equatable {
+        public let fingerprint: String
+        public let name: String
+
+        public init(fingerprint: String, name: String) {
+            self.fingerprint = fingerprint
+            self.name = name
+        }
+    }
+
+    public struct Parameters: Codable, Sendable, Equatable {
+        public let gamma: Double
+        public let effectiveGamma: Double
+        public let contextWidth: Int
+        public let deduplicate: Bool
+        public let minimumScored: Int
+
+        public init(gamma: Double, effectiveGamma: Double, contextWidth: Int, deduplicate: Bool, minimumScored: Int) {
+            self.gamma = gamma
+            self.effectiveGamma = effectiveGamma
+            self.contextWidth = contextWidth
+            self.deduplicate = deduplicate
+            self.minimumScored = minimumScored
+        }
+    }
+
+    public struct Summary: Codable, Sendable {
+        public let documents: Int
+        /// Documents below the minimum scored count; they are left out of every rate.
+        public let tooShort: Int
+        public let meanScored: Double
+        public let meanZ: Double
+        public let sdZ: Double
+        /// Quantiles of −log10 p at 0.5, 0.9, 0.99, 0.999 and the maximum.
+        public let scoreQuantiles: [String: Double]
+    }
+
+    public struct Threshold: Codable, Sendable {
+        /// The false-positive rate asked for.
+        public let targetFPR: Double
+        /// Watermarked iff −log10 p ≥ this; never below −log10(targetFPR).
+        public let minimumScore: Double
+        /// Negatives at or above the threshold, and the rate with its one-sided 95%
+        /// Clopper–Pearson upper bound.
+        public let falsePositives: Int
+        public let empiricalFPR: Double
+        public let fprUpperBound95: Double
+        /// True when there were too few negatives to show the target (bound above target).
+        public let fprDemonstrated: Bool
+        public let truePositives: Int?
+        public let tpr: Double?
+        public let tprInterval95: [Double]?
+        /// Tokens (scored tuples) needed to cross this threshold, median over positives.
+        public let medianTokensToDetect: Int?
+    }
+
+    public struct LengthPoint: Codable, Sendable {
+        public let tokens: Int
+        public let documents: Int
+        public let detected: Int
+        public let tpr: Double
+        public let interval95: [Double]
+    }
+
+    public let format: String
+    public let scheme: String
+    public let keyID: String
+    public let tokenizer: Tokenizer
+    public let parameters: Parameters
+    public let negatives: Summary
+    public let positives: Summary?
+    public let thresholds: [Threshold]
+    /// TPR of positive prefixes of each length, at the first threshold.
+    public let tprByLength: [LengthPoint]?
+    /// Area under the ROC curve of −log10 p, negatives against positives.
+    public let auc: Double?
+    public let created: String
+    public let tool: String
+
+    /// Why this file cannot be used with these settings, or nil when it can.
+    public func mismatch(keyID: String, tokenizerFingerprint: String, parameters other: Parameters) -> String? {
+        if format != Self.formatName { return "is not a \(Self.formatName) file (format \"\(format)\")" }
+        if keyID != self.keyID { return "was made for key \(self.keyID), not for key \(keyID)" }
+        if tokenizerFingerprint != tokenizer.fingerprint {
+            return "was made for another tokenizer (\(tokenizer.name), fingerprint \(tokenizer.fingerprint.prefix(16))…)"
+        }
+        if other.effectiveGamma != parameters.effectiveGamma { return "was made for gamma \(parameters.gamma), not \(other.gamma)" }
+        if other.contextWidth != parameters.contextWidth {
+            return "was made for context width \(parameters.contextWidth), not \(other.contextWidth)"
+        }
+        if other.deduplicate != parameters.deduplicate {
+            return "was made with de-duplication \(parameters.deduplicate ? "on" : "off"); detection has it \(other.deduplicate ? "on" : "off")"
+        }
+        if other.minimumScored != parameters.minimumScored {
+            return "was made with --min-tokens \(parameters.minimumScored), not \(other.minimumScored)"
+        }
+        return nil
+    }
+
+    /// The threshold calibrated for `fpr`, or nil.
+    public func threshold(for fpr: Double) -> Threshold? {
+        thresholds.first { abs($0.targetFPR - fpr) <= 1e-12 * fpr }
+    }
+}
+
+/// Computes a `CalibrationFile` from scored negatives (human text) and positives.
+public enum Calibrator {
+    public static let defaultRates = [1e-2, 1e-3, 1e-4, 1e-5]
+    public static let lengthGrid = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
+
+    public static func calibrate(
+        negatives: [CalibrationSample], positives: [CalibrationSample], rates: [Double],
+        keyID: String, tokenizer: CalibrationFile.Tokenizer, parameters: CalibrationFile.Parameters,
+        tool: String, created: Date = Date()
+    ) -> CalibrationFile {
+        let minimum = parameters.minimumScored
+        let usableNegatives = negatives.filter { $0.scored >= minimum }.map(\.score).sorted(by: >)
+        let usablePositives = positives.filter { $0.scored >= minimum }
+        var thresholds: [CalibrationFile.Threshold] = []
+        for rate in rates {
+            thresholds.append(threshold(rate: rate, negatives: usableNegatives, positives: usablePositives,
+                                        gamma: parameters.effectiveGamma))
+        }
+        let byLength: [CalibrationFile.LengthPoint]? = positives.isEmpty || thresholds.isEmpty ? nil
+            : tprByLength(positives: positives, minimumScore: thresholds[0].minimumScore,
+                          gamma: parameters.effectiveGamma, minimumScored: minimum)
+        return CalibrationFile(
+            format: CalibrationFile.formatName, scheme: "greenlist-v1", keyID: keyID, tokenizer: tokenizer,
+            parameters: parameters, negatives: summary(negatives, minimum: minimum),
+            positives: positives.isEmpty ? nil : summary(positives, minimum: minimum),
+            thresholds: thresholds, tprByLength: byLength,
+            auc: usablePositives.isEmpty || usableNegatives.isEmpty ? nil
+                : auc(negatives: usableNegatives, positives: usablePositives.map(\.score)),
+            created: ISO8601DateFormatter().string(from: created), tool: tool)
+    }
+
+    /// The stricter of the nominal threshold (p ≤ rate) and the empirical one (at most
+    /// `rate · n` negatives at or above it), so the file never promises less than the exact
+    /// test does, and on human text that breaks its independence assumption it promises what
+    /// was observed.
+    static func threshold(rate: Double, negatives sortedDescending: [Double], positives: [CalibrationSample],
+                          gamma: Double) -> CalibrationFile.Threshold {
+        let n = sortedDescending.count
+        var minimumScore = -log10(rate)
+        let allowed = Int((rate * Double(n)).rounded(.down))
+        if n > 0, allowed < n {
+            // Strictly above the (allowed+1)-th largest negative score.
+            let cut = sortedDescending[allowed]
+            if cut >= minimumScore { minimumScore = cut.nextUp }
+        }
+        let falsePositives = sortedDescending.prefix { $0 >= minimumScore }.count
+        let upper = n > 0 ? ClopperPearson.upper(events: falsePositives, trials: n) : 1
+        var tp: Int? = nil, tpr: Double? = nil, interval: [Double]? = nil, median: Int? = nil
+        if !positives.isEmpty {
+            let hits = positives.filter { $0.score >= minimumScore }.count
+            tp = hits
+            tpr = Double(hits) / Double(positives.count)
+            let ci = ClopperPearson.interval(events: hits, trials: positives.count)
+            interval = [ci.lower, ci.upper]
+            median = medianTokensToDetect(positives, minimumScore: minimumScore, gamma: gamma)
+        }
+        return CalibrationFile.Threshold(
+            targetFPR: rate, minimumScore: minimumScore, falsePositives: falsePositives,
+            empiricalFPR: n > 0 ? Double(falsePositives) / Double(n) : 0, fprUpperBound95: upper,
+            fprDemonstrated: upper <= rate, truePositives: tp, tpr: tpr, tprInterval95: interval,
+            medianTokensToDetect: median)
+    }
+
+    /// For each positive, the fewest scored tuples (from the start) whose p-value crosses the
+    /// threshold; the median over positives, counting the undetected as never.
+    static func medianTokensToDetect(_ positives: [CalibrationSample], minimumScore: Double, gamma: Double) -> Int? {
+        var needed: [Int] = []
+        for sample in positives {
+            guard let statuses = sample.statuses else { continue }
+            var scored = 0, green = 0
+            var found: Int? = nil
+            for s in statuses where s == .green || s == .red {
+                scored += 1
+                if s == .green { green += 1 }
+                // Only a new green can newly cross the threshold.
+                if s == .green, -BinomialTail.logUpperTail(successes: green, trials: scored, probability: gamma) / M_LN10 >= minimumScore {
+                    found = scored
+                    break
+                }
+            }
+            needed.append(found ?? Int.max)
+        }
+        guard !needed.isEmpty else { return nil }
+        needed.sort()
+        let middle = needed[(needed.count - 1) / 2]
+        return middle == Int.max ? nil : middle
+    }
+
+    /// TPR of the first L scored tuples of each positive long enough to have L.
+    static func tprByLength(positives: [CalibrationSample], minimumScore: Double, gamma: Double,
+                            minimumScored: Int) -> [CalibrationFile.LengthPoint] {
+        var points: [CalibrationFile.LengthPoint] = []
+        for length in lengthGrid where length >= minimumScored {
+            var documents = 0, detected = 0
+            for sample in positives {
+                guard let statuses = sample.statuses else { continue }
+                var scored = 0, green = 0
+                for s in statuses where s == .green || s == .red {
+                    scored += 1
+                    if s == .green { green += 1 }
+                    if scored == length { break }
+                }
+                guard scored == length else { continue }
+                documents += 1
+                if -BinomialTail.logUpperTail(successes: green, trials: scored, probability: gamma) / M_LN10 >= minimumScore {
+                    detected += 1
+                }
+            }
+            guard documents > 0 else { continue }
+            let ci = ClopperPearson.interval(events: detected, trials: documents)
+            points.append(.init(tokens: length, documents: documents, detected: detected,
+                                tpr: Double(detected) / Double(documents), interval95: [ci.lower, ci.upper]))
+        }
+        return points
+    }
+
+    /// Mann–Whitney estimate of P(positive score > negative score), ties counting half.
+    static func auc(negatives: [Double], positives: [Double]) -> Double {
+        let neg = negatives.sorted()
+        var total = 0.0
+        for p in positives {
+            let below = lowerBound(neg, p), atOrBelow = upperBound(neg, p)
+            total += Double(below) + 0.5 * Double(atOrBelow - below)
+        }
+        return total / (Double(neg.count) * Double(positives.count))
+    }
+
+    private static func lowerBound(_ a: [Double], _ x: Double) -> Int {
+        var lo = 0, hi = a.count
+        while lo < hi { let m = (lo + hi) / 2; if a[m] < x { lo = m + 1 } else { hi = m } }
+        return lo
+    }
+
+    private static func upperBound(_ a: [Double], _ x: Double) -> Int {
+        var lo = 0, hi = a.count
+        while lo < hi { let m = (lo + hi) / 2; if a[m] <= x { lo = m + 1 } else { hi = m } }
+        return lo
+    }
+
+    static func summary(_ samples: [CalibrationSample], minimum: Int) -> CalibrationFile.Summary {
+        let usable = samples.filter { $0.scored >= minimum }
+        let zs = usable.map(\.z)
+        let mean = zs.isEmpty ? 0 : zs.reduce(0, +) / Double(zs.count)
+        let sd = zs.count < 2 ? 0 : (zs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(zs.count - 1)).squareRoot()
+        let scores = usable.map(\.score).sorted()
+        var quantiles: [String: Double] = [:]
+        if !scores.isEmpty {
+            for q in [0.5, 0.9, 0.99, 0.999] {
+                quantiles[String(q)] = scores[min(scores.count - 1, Int((q * Double(scores.count)).rounded(.down)))]
+            }
+            quantiles["max"] = scores.last!
+        }
+        return .init(documents: samples.count, tooShort: samples.count - usable.count,
+                     meanScored: usable.isEmpty ? 0 : Double(usable.map(\.scored).reduce(0, +)) / Double(usable.count),
+                     meanZ: mean, sdZ: sd, scoreQuantiles: quantiles)
+    }
+}

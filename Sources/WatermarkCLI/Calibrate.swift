@@ -1,0 +1,150 @@
+import ArgumentParser
+import Detection
+import Foundation
+import Tokenizer
+import Watermark
+
+struct Calibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure thresholds on your own human text (and watermarked text) for the false-positive rates you promise.",
+        discussion: """
+            Negatives are human-written documents: files, folders (every file inside) or .jsonl \
+            files ("text" or "ids" per line). Positives are watermarked documents, typically the \
+            output of 'watermark embed --json'. For each rate the threshold is the stricter of the \
+            nominal one (p ≤ rate) and the one the negatives show, with a Clopper–Pearson bound on \
+            the false-positive rate it achieves.
+            """)
+
+    @OptionGroup var keys: KeyOptions
+    @OptionGroup var scheme: SchemeOptions
+
+    @Option(name: .customLong("negatives"), help: ArgumentHelp("Human text: a file, a folder or a .jsonl file (repeatable).", valueName: "path"))
+    var negatives: [String] = []
+
+    @Option(name: .customLong("positives"), help: ArgumentHelp("Watermarked text as JSON Lines, e.g. from 'watermark embed --json' (repeatable).", valueName: "file"))
+    var positives: [String] = []
+
+    @Option(help: ArgumentHelp("Tokenizer (default: the default model's).", valueName: "path"))
+    var tokenizer: String?
+
+    @Option(name: .customLong("fpr"), parsing: .singleValue,
+            help: ArgumentHelp("False-positive rates to calibrate (repeatable; default 1e-2, 1e-3, 1e-4, 1e-5).", valueName: "rate"))
+    var rates: [Double] = []
+
+    @Flag(name: .customLong("no-dedup"), help: "Calibrate for detection without de-duplication.")
+    var noDedup = false
+
+    @Option(name: .customLong("min-tokens"), help: ArgumentHelp("Fewest scored tuples for a verdict.", valueName: "n"))
+    var minTokens = 16
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the calibration file (JSON).", valueName: "file"))
+    var out: String
+
+    @Option(help: ArgumentHelp("Also write SVG plots (histogram, ROC, TPR by length) into this folder.", valueName: "folder"))
+    var plots: String?
+
+    @Flag(help: "Replace an existing calibration file.")
+    var force = false
+
+    @Flag(help: "Print the calibration file to stdout as well.")
+    var json = false
+
+    func validate() throws {
+        guard !negatives.isEmpty else { throw ValidationError("give human text with --negatives") }
+        guard minTokens >= 1 else { throw ValidationError("--min-tokens must be at least 1 (got \(minTokens))") }
+        for r in rates where !(r > 0 && r < 1) { throw ValidationError("--fpr must be strictly between 0 and 1 (got \(r))") }
+    }
+
+    func run() throws {
+        if !force && FileManager.default.fileExists(atPath: out) {
+            throw CLIFailure("\(out): already exists; pass --force to replace it")
+        }
+        let keys = try self.keys.loadKeys()
+        guard keys.count == 1 else { throw CLIFailure("calibration is made for one key; \(keys.count) were given") }
+        let parameters = try scheme.parameters()
+        let input = TextInput(tokenizerPath: tokenizer)
+        let tok = try input.tokenizer()
+        var options = DetectionOptions()
+        options.deduplicate = !noDedup
+        options.minimumScored = minTokens
+        options.attribution = false
+        let negativeDetector: Detector, positiveDetector: Detector
+        do {
+            negativeDetector = try Detector(keys: keys, parameters: parameters, options: options)
+            options.attribution = true
+            positiveDetector = try Detector(keys: keys, parameters: parameters, options: options)
+        } catch { throw CLIFailure(error.description) }
+
+        func score(_ paths: [String], with detector: Detector, label: String, keep: Bool) throws -> [CalibrationSample] {
+            var samples: [CalibrationSample] = []
+            var progress = Progress(label)
+            do {
+                try Documents.forEach(in: paths) { source, content in
+                    let ids: [UInt32]
+                    switch content {
+                    case .ids(let list): ids = list
+                    case .text(let text):
+                        guard !text.isEmpty else { return }
+                        ids = try input.tokenize(text, source: source).ids
+                    }
+                    let result: DetectionResult
+                    do { result = try detector.detect(ids) } catch { throw CLIFailure("\(error)") }
+                    samples.append(CalibrationSample(result: result, keepStatuses: keep))
+                    progress.tick()
+                }
+            } catch let error as InputError { throw CLIFailure(error.description) }
+            progress.done()
+            return samples
+        }
+
+        let negativeSamples = try score(negatives, with: negativeDetector, label: "negatives", keep: false)
+        let positiveSamples = try score(positives, with: positiveDetector, label: "positives", keep: true)
+        guard negativeSamples.contains(where: { $0.scored >= minTokens }) else {
+            throw CLIFailure("no negative document has \(minTokens) scored tokens; give more or longer human text")
+        }
+        let file = Calibrator.calibrate(
+            negatives: negativeSamples, positives: positiveSamples,
+            rates: (rates.isEmpty ? Calibrator.defaultRates : rates).sorted(by: >),
+            keyID: keys[0].keyID,
+            tokenizer: .init(fingerprint: tok.fingerprint, name: (input.tokenizerPath ?? DefaultModel.path).split(separator: "/").last.map(String.init) ?? ""),
+            parameters: .init(gamma: parameters.gamma, effectiveGamma: parameters.effectiveGamma,
+                              contextWidth: parameters.contextWidth, deduplicate: !noDedup, minimumScored: minTokens),
+            tool: "watermark \(WatermarkCommand.configuration.version)")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let text = String(decoding: try encoder.encode(file), as: UTF8.self) + "\n"
+        try writeAtomically(text, to: out)
+        if let plots {
+            try FileManager.default.createDirectory(atPath: plots, withIntermediateDirectories: true)
+            let usableNegatives = negativeSamples.filter { $0.scored >= minTokens }
+            let usablePositives = positiveSamples.filter { $0.scored >= minTokens }
+            try writeAtomically(CalibrationPlots.scoreHistogram(negatives: usableNegatives.map(\.z), positives: usablePositives.map(\.z),
+                                                                title: "z-scores, key \(file.keyID)"), to: plots + "/histogram.svg")
+            try writeAtomically(CalibrationPlots.roc(negatives: usableNegatives.map(\.score), positives: usablePositives.map(\.score),
+                                                     title: "ROC, key \(file.keyID)"), to: plots + "/roc.svg")
+            try writeAtomically(CalibrationPlots.tprByLength(file.tprByLength ?? [], title: "TPR by length at FPR \(file.thresholds.first.map { String($0.targetFPR) } ?? "")"),
+                                to: plots + "/tpr-by-length.svg")
+        }
+        if json { print(text, terminator: "") } else { print(CalibrationSummary.text(file, path: out)) }
+    }
+}
+
+enum CalibrationSummary {
+    static func text(_ file: CalibrationFile, path: String) -> String {
+        var lines = ["wrote \(path): key \(file.keyID), \(file.negatives.documents) negatives (\(file.negatives.tooShort) too short)"
+                     + (file.positives.map { ", \($0.documents) positives (\($0.tooShort) too short)" } ?? "")]
+        lines.append("  negatives: mean z \(DetectionSummary.format(file.negatives.meanZ, digits: 3)), sd \(DetectionSummary.format(file.negatives.sdZ, digits: 3))")
+        for t in file.thresholds {
+            var line = "  FPR \(t.targetFPR): p ≤ \(DetectionSummary.formatP(log10: -t.minimumScore)); \(t.falsePositives) false positives,"
+                + " FPR ≤ \(DetectionSummary.formatP(log10: log10(max(t.fprUpperBound95, 1e-300)))) (95%)"
+            if !t.fprDemonstrated { line += " — too few negatives to show \(t.targetFPR)" }
+            if let tpr = t.tpr, let ci = t.tprInterval95 {
+                line += "; TPR \(DetectionSummary.format(tpr, digits: 3)) [\(DetectionSummary.format(ci[0], digits: 3)), \(DetectionSummary.format(ci[1], digits: 3))]"
+                if let m = t.medianTokensToDetect { line += ", median \(m) tokens to detect" }
+            }
+            lines.append(line)
+        }
+        if let auc = file.auc { lines.append("  AUC \(DetectionSummary.format(auc, digits: 4))") }
+        return lines.joined(separator: "\n")
+    }
+}
