@@ -26,21 +26,23 @@ let package = Package(
         .target(name: "GGUF"),
         .target(name: "Tokenizer", dependencies: ["GGUF"]),
         .target(name: "Detection", dependencies: ["Watermark"]),
+        // Text attacks for the robustness evaluation (pure string transforms, seeded).
+        .target(name: "Evaluation"),
         // Llama-family CPU runtime over GGUF; knows nothing of watermarks (a LogitsProcessor hook).
         .target(name: "Generation", dependencies: ["GGUF"]),
         .executableTarget(
             name: "WatermarkCLI",
             dependencies: [
-                "Watermark", "Detection", "Tokenizer", "GGUF", "Generation",
+                "Watermark", "Detection", "Tokenizer", "GGUF", "Generation", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Release-build benchmark driver; see Tools/bench.sh and BENCHMARKS.md.
-        .executableTarget(name: "WatermarkBench", dependencies: ["Watermark", "Detection", "Tokenizer", "CCryptoShim"]),
+        .executableTarget(name: "WatermarkBench", dependencies: ["Watermark", "Detection", "Tokenizer", "Evaluation", "CCryptoShim"]),
         // Shared by the test targets only: repository paths, a seeded RNG, vector loading.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Evaluation"], path: "Tests/TestSupport"),
         .testTarget(name: "WatermarkTests", dependencies: ["Watermark", "TestSupport"]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Watermark", "TestSupport"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Watermark", "Evaluation", "TestSupport"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "GGUF", "Tokenizer", "TestSupport"]),

@@ -4,6 +4,7 @@
 //   swift run -c release WatermarkBench [--ids-file FILE] [--quick]
 import CCryptoShim
 import Detection
+import Evaluation
 import Foundation
 import Tokenizer
 import Watermark
@@ -89,7 +90,7 @@ if arguments.contains("--profile-detection") {
     var options = DetectionOptions()
     options.cacheSeeds = false
     let detector = try Detector(keys: [key], parameters: SchemeParameters(), options: options)
-    var gen = SplitMix(state: 1)
+    var gen = SplitMix64(seed: 1)
     let ids = (0..<200_000).map { _ in UInt32(truncatingIfNeeded: gen.next() % 49_152) }
     let ns = try measure(rounds: 15, iterations: 1) { _ = try detector.detect(ids) }
     print("detection: \(format(ns / Double(ids.count))) ns/tuple")
@@ -238,7 +239,7 @@ let evpMacNs = bareHMACNanoseconds(iterations: quick ? 50_000 : 200_000)
 let precomputedNs = precomputedHMACNanoseconds(iterations: quick ? 50_000 : 200_000)
 let hmacNs = min(evpMacNs, precomputedNs)
 print("HMAC-SHA256 per call: `EVP_MAC` \(format(evpMacNs, 1)) ns, precomputed states \(format(precomputedNs, 1)) ns.\n")
-var idGenerator = SplitMix(state: 7)
+var idGenerator = SplitMix64(seed: 7)
 let randomIDs = (0..<(quick ? 50_000 : 200_000)).map { _ in UInt32(truncatingIfNeeded: idGenerator.next() % 49_152) }
 let (documentsNs, _) = try detectionNanosecondsPerTuple(randomIDs, cache: false, documentLength: 1000)
 let (uncachedNs, _) = try detectionNanosecondsPerTuple(randomIDs, cache: false)
@@ -258,16 +259,4 @@ if let idsFile {
     print("| \(label): \(textIDs.count) tokens in documents of 1 000, \(scored) distinct tuples | no cache | \(Int(1e9 / off)) | \(Int(1e9 / hmacNs)) | \(format(hmacNs / off))× | ≥ 0.5× |")
     print("| \(label) | seed cache | \(Int(1e9 / on)) | \(Int(1e9 / hmacNs)) | \(format(hmacNs / on))× | |")
     print("\nOn this text the seed cache makes detection \(format(off / on))× faster.")
-}
-
-/// A cheap generator for benchmark inputs (the system one costs a syscall per call).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

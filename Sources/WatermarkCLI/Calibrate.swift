@@ -31,6 +31,9 @@ struct Calibrate: ParsableCommand {
             help: ArgumentHelp("False-positive rates to calibrate (repeatable; default 1e-2, 1e-3, 1e-4, 1e-5).", valueName: "rate"))
     var rates: [Double] = []
 
+    @Flag(name: .customLong("no-normalize"), help: "Tokenize text exactly as given: no removal of zero-width characters and emoji, no folding of look-alike letters and exotic spaces.")
+    var noNormalize = false
+
     @Flag(name: .customLong("no-dedup"), help: "Calibrate for detection without de-duplication.")
     var noDedup = false
 
@@ -62,7 +65,7 @@ struct Calibrate: ParsableCommand {
         let keys = try self.keys.loadKeys()
         guard keys.count == 1 else { throw CLIFailure("calibration is made for one key; \(keys.count) were given") }
         let parameters = try scheme.parameters()
-        let input = TextInput(tokenizerPath: tokenizer)
+        let input = TextInput(tokenizerPath: tokenizer, normalize: !noNormalize)
         let tok = try input.tokenizer()
         var options = DetectionOptions()
         options.deduplicate = !noDedup
@@ -108,7 +111,8 @@ struct Calibrate: ParsableCommand {
             keyID: keys[0].keyID,
             tokenizer: .init(fingerprint: tok.fingerprint, name: (input.tokenizerPath ?? DefaultModel.path).split(separator: "/").last.map(String.init) ?? ""),
             parameters: .init(gamma: parameters.gamma, effectiveGamma: parameters.effectiveGamma,
-                              contextWidth: parameters.contextWidth, deduplicate: !noDedup, minimumScored: minTokens),
+                              contextWidth: parameters.contextWidth, deduplicate: !noDedup, minimumScored: minTokens,
+                                              normalization: noNormalize ? "none" : TextNormalizer.version),
             tool: "watermark \(WatermarkCommand.configuration.version)")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -27,6 +27,9 @@ struct Detect: ParsableCommand {
     @Option(help: ArgumentHelp("Tokenizer for text input: a GGUF model, a tokenizer.json or a rank file.", valueName: "path"))
     var tokenizer: String?
 
+    @Flag(name: .customLong("no-normalize"), help: "Tokenize text exactly as given: no removal of zero-width characters and emoji, no folding of look-alike letters and exotic spaces.")
+    var noNormalize = false
+
     @Flag(name: .customLong("no-dedup"), help: "Count repeated (context, token) tuples every time (inflates scores on repetitive text).")
     var noDedup = false
 
@@ -76,7 +79,7 @@ struct Detect: ParsableCommand {
         options.attribution = attribution || highlight
         options.cacheSeeds = !noSeedCache
         let loadedKeys = try keys.loadKeys()
-        let text = ids ? nil : TextInput(tokenizerPath: tokenizer)
+        let text = ids ? nil : TextInput(tokenizerPath: tokenizer, normalize: !noNormalize)
         if let calibration {
             options.calibratedMinimumScore = try calibratedThreshold(calibration, keys: loadedKeys, parameters: parameters)
         }
@@ -156,9 +159,10 @@ struct Detect: ParsableCommand {
             throw CLIFailure("\(path): not a calibration file from 'watermark calibrate'")
         }
         // Ids carry no tokenizer of their own: they are taken to come from --tokenizer (or the default).
-        let fingerprint = try TextInput(tokenizerPath: tokenizer).tokenizer().fingerprint
+        let fingerprint = try TextInput(tokenizerPath: tokenizer, normalize: !noNormalize).tokenizer().fingerprint
         let mine = CalibrationFile.Parameters(gamma: parameters.gamma, effectiveGamma: parameters.effectiveGamma,
-                                              contextWidth: parameters.contextWidth, deduplicate: !noDedup, minimumScored: minTokens)
+                                              contextWidth: parameters.contextWidth, deduplicate: !noDedup, minimumScored: minTokens,
+                                              normalization: noNormalize ? "none" : TextNormalizer.version)
         if let problem = file.mismatch(keyID: keys[0].keyID, tokenizerFingerprint: fingerprint, parameters: mine) {
             throw CLIFailure("\(path): \(problem)")
         }

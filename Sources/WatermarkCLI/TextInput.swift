@@ -10,10 +10,13 @@ final class TextInput {
     /// One text document is held in memory whole; larger inputs should come as JSON Lines.
     static let maximumDocumentBytes = 1 << 30
     let tokenizerPath: String?
+    /// Apply `TextNormalizer` before tokenizing (zero-width, homoglyph, whitespace and emoji tricks).
+    let normalize: Bool
     private var loaded: BPETokenizer?
 
-    init(tokenizerPath: String?) {
+    init(tokenizerPath: String?, normalize: Bool = true) {
         self.tokenizerPath = tokenizerPath
+        self.normalize = normalize
     }
 
     static func require(_ input: TextInput?, source: String) throws -> TextInput {
@@ -51,16 +54,35 @@ final class TextInput {
             if keepPieces { pieces! += ids.map { String(decoding: tokenizer.tokenBytes(for: $0) ?? [], as: UTF8.self) } }
             try emit(ids)
         }
+        // Normalisation looks at neighbouring characters, so it runs on whole lines: the text
+        // up to the last newline of what was read, the rest waiting for the next block.
+        var held: [UInt8] = []
+        func feed(_ bytes: ArraySlice<UInt8>) throws {
+            guard normalize else { return try deliver(encoder.encode(bytes)) }
+            let text = String(decoding: bytes, as: UTF8.self)
+            try deliver(encoder.encode(Array(TextNormalizer.normalize(text).utf8)))
+        }
         while let chunk = try stream.nextChunk() {
             guard validator.feed(chunk) else {
                 throw InputError(source: stream.name, problem: "is not valid UTF-8 text (byte \(validator.offset))")
             }
-            try deliver(encoder.encode(chunk))
+            guard normalize else { try feed(chunk); continue }
+            held.append(contentsOf: chunk)
+            if let newline = held.lastIndex(of: 0x0A) {
+                try feed(held[...newline])
+                held.removeFirst(newline + 1)
+            } else if held.count > TextNormalizer.maximumLine {
+                // One enormous line: cut it at a space, where no rule looks across.
+                let cut = held.lastIndex(of: 0x20) ?? (held.count - 1)
+                try feed(held[...cut])
+                held.removeFirst(cut + 1)
+            }
         }
         guard validator.isComplete else {
             throw InputError(source: stream.name, problem: "is not valid UTF-8 text (it ends inside a character)")
         }
         if validator.offset == 0 { throw InputError(source: stream.name, problem: "the text is empty") }
+        try feed(held[...])
         try deliver(encoder.finish())
         return (validator.offset, pieces)
     }
@@ -75,6 +97,7 @@ final class TextInput {
     func tokenize(_ text: String, source: String) throws -> (ids: [UInt32], pieces: [String]?) {
         if text.isEmpty { throw InputError(source: source, problem: "the text is empty") }
         let tokenizer = try tokenizer()
+        let text = normalize ? TextNormalizer.normalize(text) : text
         // SCHEME.md: special and control tokens are dropped before scoring.
         let ids = tokenizer.encode(text, specialTokens: .plainText).filter { !tokenizer.isSpecial($0) }
         let pieces = ids.map { String(decoding: tokenizer.tokenBytes(for: $0) ?? [], as: UTF8.self) }

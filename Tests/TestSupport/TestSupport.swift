@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 
 /// Paths inside the repository, found from this file's location so tests run from any directory.
@@ -25,18 +26,8 @@ public enum Repository {
     public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 }
 
-/// SplitMix64: a tiny seeded generator so that statistical tests are deterministic.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator every statistical test uses, so that they are deterministic.
+public typealias SeededGenerator = SplitMix64
 
 public extension Array where Element == UInt8 {
     init?(hex: String) {

@@ -45,13 +45,17 @@ public struct CalibrationFile: Codable, Sendable {
         public let contextWidth: Int
         public let deduplicate: Bool
         public let minimumScored: Int
+        /// The text normalisation applied before tokenizing (`TextNormalizer.version` or "none").
+        public let normalization: String
 
-        public init(gamma: Double, effectiveGamma: Double, contextWidth: Int, deduplicate: Bool, minimumScored: Int) {
+        public init(gamma: Double, effectiveGamma: Double, contextWidth: Int, deduplicate: Bool, minimumScored: Int,
+                    normalization: String = TextNormalizer.version) {
             self.gamma = gamma
             self.effectiveGamma = effectiveGamma
             self.contextWidth = contextWidth
             self.deduplicate = deduplicate
             self.minimumScored = minimumScored
+            self.normalization = normalization
         }
     }
 
@@ -121,6 +125,9 @@ public struct CalibrationFile: Codable, Sendable {
         }
         if other.deduplicate != parameters.deduplicate {
             return "was made with de-duplication \(parameters.deduplicate ? "on" : "off"); detection has it \(other.deduplicate ? "on" : "off")"
+        }
+        if other.normalization != parameters.normalization {
+            return "was made with text normalisation \(parameters.normalization), not \(other.normalization)"
         }
         if other.minimumScored != parameters.minimumScored {
             return "was made with --min-tokens \(parameters.minimumScored), not \(other.minimumScored)"

@@ -1,0 +1,124 @@
+/// Undoes cheap character-level tricks before text is tokenized for detection.
+///
+/// Zero-width and bidirectional controls are removed; exotic spaces become U+0020; Cyrillic
+/// and Greek letters that look like Latin ones are folded to Latin, but only inside words
+/// that also hold Basic Latin letters, so that real Russian or Greek text is untouched;
+/// emoji are removed together with one of the spaces around them. None of this depends on
+/// the key, so the null distribution of the test is unchanged; on text without such tricks
+/// (what a model writes) it changes nothing but emoji.
+public enum TextNormalizer {
+    /// The rules' version, recorded in calibration files (a change of rules is a new version).
+    public static let version = "normalize-v1"
+    /// Streams are normalised a line at a time; a longer line is cut at a space.
+    public static let maximumLine = 1 << 20
+
+    public static func normalize(_ text: String) -> String {
+        var scalars = Array(text.unicodeScalars)
+        scalars = removeInvisible(scalars)
+        scalars = scalars.map { isExoticSpace($0) ? " " : $0 }
+        scalars = foldHomoglyphs(scalars)
+        scalars = removeEmoji(scalars)
+        var out = String.UnicodeScalarView()
+        out.append(contentsOf: scalars)
+        return String(out)
+    }
+
+    static func removeInvisible(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(s.count)
+        for (i, c) in s.enumerated() {
+            switch c.value {
+            case 0x200B, 0x2060, 0xFEFF, 0x00AD, 0x180E, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069:
+                continue
+            case 0x200C, 0x200D:
+                // Joiners matter in emoji sequences and Indic or Persian script; between ASCII
+                // characters they only hide words from a tokenizer.
+                let before = out.last.map { $0.isASCII } ?? true
+                let after = i + 1 < s.count ? s[i + 1].isASCII : true
+                if before && after { continue }
+                out.append(c)
+            default:
+                out.append(c)
+            }
+        }
+        return out
+    }
+
+    static func isExoticSpace(_ c: Unicode.Scalar) -> Bool {
+        switch c.value {
+        case 0x00A0, 0x1680, 0x2000...0x200A, 0x202F, 0x205F, 0x3000: return true
+        default: return false
+        }
+    }
+
+    /// Cyrillic and Greek letters that render like Basic Latin ones.
+    static let confusables: [UInt32: Unicode.Scalar] = {
+        let pairs: [(UInt32, Character)] = [
+            (0x0430, "a"), (0x0435, "e"), (0x043E, "o"), (0x0440, "p"), (0x0441, "c"), (0x0443, "y"), (0x0445, "x"),
+            (0x0456, "i"), (0x0458, "j"), (0x0455, "s"), (0x0501, "d"), (0x051B, "q"), (0x051D, "w"), (0x04BB, "h"),
+            (0x0410, "A"), (0x0412, "B"), (0x0415, "E"), (0x041A, "K"), (0x041C, "M"), (0x041D, "H"), (0x041E, "O"),
+            (0x0420, "P"), (0x0421, "C"), (0x0422, "T"), (0x0425, "X"), (0x0405, "S"), (0x0406, "I"), (0x0408, "J"),
+            (0x03BF, "o"), (0x03BD, "v"), (0x0391, "A"), (0x0392, "B"), (0x0395, "E"), (0x0396, "Z"), (0x0397, "H"),
+            (0x0399, "I"), (0x039A, "K"), (0x039C, "M"), (0x039D, "N"), (0x039F, "O"), (0x03A1, "P"), (0x03A4, "T"),
+            (0x03A5, "Y"), (0x03A7, "X"),
+        ]
+        var table: [UInt32: Unicode.Scalar] = [:]
+        for (code, latin) in pairs { table[code] = latin.unicodeScalars.first! }
+        return table
+    }()
+
+    static func foldHomoglyphs(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        // Words (alphabetic runs) with what they hold: Basic Latin letters, look-alikes, others.
+        struct Word { let range: Range<Int>; let latin: Bool; let onlyConfusables: Bool; let confusable: Bool }
+        var words: [Word] = []
+        var start = 0
+        while start < s.count {
+            guard s[start].properties.isAlphabetic else { start += 1; continue }
+            var end = start
+            var latin = false, confusable = false, other = false
+            while end < s.count, s[end].properties.isAlphabetic {
+                let v = s[end].value
+                if (0x41...0x5A).contains(v) || (0x61...0x7A).contains(v) { latin = true }
+                else if confusables[v] != nil { confusable = true }
+                else { other = true }
+                end += 1
+            }
+            words.append(Word(range: start..<end, latin: latin, onlyConfusables: confusable && !latin && !other, confusable: confusable))
+            start = end
+        }
+        var out = s
+        for (i, word) in words.enumerated() where word.confusable {
+            // Mixed with Latin letters, or made only of look-alikes between Latin words
+            // ("Не wrote", "а falling"); real Cyrillic or Greek text has Cyrillic or Greek neighbours.
+            let latinNeighbour = (i > 0 && words[i - 1].latin) || (i + 1 < words.count && words[i + 1].latin)
+            guard word.latin || (word.onlyConfusables && latinNeighbour) else { continue }
+            for j in word.range { if let latin = confusables[s[j].value] { out[j] = latin } }
+        }
+        return out
+    }
+
+    static func isEmojiPart(_ c: Unicode.Scalar) -> Bool {
+        let p = c.properties
+        if p.isEmojiModifier || c.value == 0xFE0F || c.value == 0xFE0E || c.value == 0x200D || c.value == 0x20E3 { return true }
+        if (0xE0020...0xE007F).contains(c.value) || (0x1F1E6...0x1F1FF).contains(c.value) { return true }  // tags, flags
+        // Extended pictographics, but not the ASCII digits, '#' and '*' that can start keycaps.
+        return p.isEmojiPresentation || (p.isEmoji && c.value > 0xFF && !p.isAlphabetic)
+    }
+
+    static func removeEmoji(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(s.count)
+        var i = 0
+        while i < s.count {
+            guard isEmojiPart(s[i]) else { out.append(s[i]); i += 1; continue }
+            var j = i
+            while j < s.count, isEmojiPart(s[j]) { j += 1 }
+            // "word 😀 next" becomes "word next", not "word  next"; "end 😀" becomes "end".
+            if out.last == " " {
+                if j < s.count, s[j] == " " { j += 1 } else if j == s.count || s[j] == "\n" { out.removeLast() }
+            }
+            i = j
+        }
+        return out
+    }
+}
