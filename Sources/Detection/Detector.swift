@@ -112,6 +112,8 @@ public final class Detector {
     public let parameters: SchemeParameters
     public let options: DetectionOptions
     private let partitions: [GreenListPartition]
+    /// One seed cache per key, shared by every document this detector scores.
+    private let seedCaches: [SeedCache?]
 
     public init(keys: [WatermarkKey], parameters: SchemeParameters, options: DetectionOptions = .init()) throws(DetectionError) {
         guard !keys.isEmpty else { throw .noKeys }
@@ -122,6 +124,7 @@ public final class Detector {
             do { partitions.append(try GreenListPartition(key: key, parameters: parameters)) } catch { throw .watermark(error) }
         }
         self.partitions = partitions
+        self.seedCaches = partitions.map { options.cacheSeeds ? SeedCache(contextWidth: $0.parameters.contextWidth) : nil }
     }
 
     /// Detects in a document given as token ids (special tokens already removed).
@@ -135,9 +138,8 @@ public final class Detector {
     /// Without windowed scan or attribution its memory is bounded by the distinct tuples seen.
     public func makeSession() -> DetectionSession {
         let needStatuses = options.windowedScan || options.attribution
-        return DetectionSession(detector: self, scorers: partitions.map {
-            TupleScorer(partition: $0, deduplicate: options.deduplicate, recordStatuses: needStatuses,
-                        cacheSeeds: options.cacheSeeds)
+        return DetectionSession(detector: self, scorers: zip(partitions, seedCaches).map {
+            TupleScorer(partition: $0, deduplicate: options.deduplicate, recordStatuses: needStatuses, seedCache: $1)
         })
     }
 }

@@ -32,19 +32,19 @@ public final class TupleScorer {
     private let window: UnsafeMutableBufferPointer<UInt32>
     private var filled = 0
     private var seen = TupleSet()
-    private var seedCache: [SIMD8<UInt32>: ContextSeed] = [:]
-    private let cacheSeeds: Bool
+    private let seedCache: SeedCache?
     private let greenThreshold: UInt32
-    /// Bounds the seed cache; real text reuses a small set of contexts, so a modest cap
-    /// keeps nearly all of the benefit.
-    static let seedCacheLimit = 1 << 16
+    public convenience init(partition: GreenListPartition, deduplicate: Bool = true, recordStatuses: Bool = false,
+                            cacheSeeds: Bool = true) {
+        self.init(partition: partition, deduplicate: deduplicate, recordStatuses: recordStatuses,
+                  seedCache: cacheSeeds ? SeedCache(contextWidth: partition.parameters.contextWidth) : nil)
+    }
 
-    public init(partition: GreenListPartition, deduplicate: Bool = true, recordStatuses: Bool = false,
-                cacheSeeds: Bool = true) {
+    init(partition: GreenListPartition, deduplicate: Bool, recordStatuses: Bool, seedCache: SeedCache?) {
         self.partition = partition
         self.deduplicate = deduplicate
         self.recordStatuses = recordStatuses
-        self.cacheSeeds = cacheSeeds
+        self.seedCache = seedCache
         self.h = partition.parameters.contextWidth
         self.greenThreshold = partition.parameters.greenThreshold
         self.window = .allocate(capacity: partition.parameters.contextWidth)
@@ -80,18 +80,8 @@ public final class TupleScorer {
             }
         }
         let score: UInt32
-        if cacheSeeds {
-            var key = SIMD8<UInt32>(repeating: 0)
-            for i in 0..<h { key[i] = window[i] }
-            let seed: ContextSeed
-            if let cached = seedCache[key] {
-                seed = cached
-            } else {
-                seed = try partition.contextSeed(afterContext: UnsafeBufferPointer(window))
-                if seedCache.count >= Self.seedCacheLimit { seedCache.removeAll(keepingCapacity: true) }
-                seedCache[key] = seed
-            }
-            score = try partition.score(of: token, seed: seed)
+        if let seedCache {
+            score = try seedCache.score(of: token, after: window, partition: partition)
         } else {
             score = try partition.score(of: token, afterContext: UnsafeBufferPointer(window))
         }

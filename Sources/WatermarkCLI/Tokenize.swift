@@ -21,6 +21,9 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Input is JSON Lines with a \"text\" field; writes one {\"ids\": [...]} line per input line, in order.")
     var jsonl = false
 
+    @Flag(name: .customLong("no-normalize"), help: "Tokenize text exactly as given (detection normalises zero-width characters, look-alike letters, exotic spaces and emoji first).")
+    var noNormalize = false
+
     @Flag(name: .customLong("parse-special"), help: "Match special-token text such as <|im_end|> as special tokens (default: plain text).")
     var parseSpecial = false
 
@@ -38,14 +41,14 @@ struct Tokenize: ParsableCommand {
                         guard case .text(let text) = try parseLine(line, source: source) else {
                             throw InputError(source: source, problem: "needs a \"text\" field")
                         }
-                        print(JSONOutput.line(encoding: ["ids": tok.encode(text, specialTokens: mode)]))
+                        print(JSONOutput.line(encoding: ["ids": tok.encode(prepare(text), specialTokens: mode)]))
                     }
                 } else {
                     let bytes = try stream.readAll(limit: TextInput.maximumDocumentBytes)
                     guard let text = String(validating: bytes, as: UTF8.self) else {
                         throw InputError(source: stream.name, problem: "is not valid UTF-8 text")
                     }
-                    let ids = tok.encode(text, specialTokens: mode)
+                    let ids = tok.encode(prepare(text), specialTokens: mode)
                     if pieces {
                         let rows = ids.map { (id: $0, piece: String(decoding: tok.tokenBytes(for: $0) ?? [], as: UTF8.self)) }
                         if json {
@@ -64,6 +67,8 @@ struct Tokenize: ParsableCommand {
             }
         }
     }
+
+    private func prepare(_ text: String) -> String { noNormalize ? text : TextNormalizer.normalize(text) }
 
     private func parseLine(_ line: [UInt8], source: String) throws -> JSONLinesDocument {
         do { return try JSONLinesDocument.parse(line) } catch { throw InputError(source: source, problem: error.problem) }

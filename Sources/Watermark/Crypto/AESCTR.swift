@@ -96,9 +96,20 @@ final class AESBlock {
 
     /// Writes `AES(key[0..<16], block as a 128-bit big-endian integer)` to `output` (16 bytes).
     func encryptCounter(key: UnsafeRawBufferPointer, block: UInt64, into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
-        precondition(key.count >= 16 && output.count >= 16)
+        try setKey(key)
+        try encryptCounter(block: block, into: output)
+    }
+
+    /// Keys the cipher; later `encryptCounter(block:into:)` calls reuse the key schedule.
+    func setKey(_ key: UnsafeRawBufferPointer) throws(CryptoError) {
+        precondition(key.count >= 16)
         try OpenSSL.check(EVP_EncryptInit_ex2(context, nil, key.baseAddress?.assumingMemoryBound(to: UInt8.self), nil, nil),
                           "AES-128-ECB key setup")
+    }
+
+    /// `AES(current key, block)` into `output` (16 bytes).
+    func encryptCounter(block: UInt64, into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
+        precondition(output.count >= 16)
         counter = (0, block.bigEndian)
         var written: Int32 = 0
         let ok = withUnsafeBytes(of: &counter) { c in
