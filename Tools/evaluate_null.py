@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Null check: false-positive rates and score distributions on held-out human text.
+
+For every (document collection, key) pair it runs the release CLI
+(`watermark detect --jsonl --json`) with fresh keys and measures, pooled over the keys:
+  - the empirical false-positive rate at p ≤ 1e-2 and p ≤ 1e-3, with the one-sided 95%
+    Clopper–Pearson upper bound, against the nominal rate and the exact test's true size;
+  - whether scores are calibrated: a KS test of the randomised probability-integral transform
+    u = P[X > s] + V·P[X = s] (V uniform), which is exactly Uniform(0, 1) under the null even
+    though the binomial is discrete; plus mean and sd of z and a KS test of z against N(0, 1)
+    for reference (z is discrete, so that KS is only indicative);
+  - the same with de-duplication off.
+Documents below the minimum scored count (16) are left out, as detection calls them too-short.
+
+  python3 Tools/evaluate_null.py --watermark .build/release/watermark --keys 5 \
+      --collection en=CACHE/corpus/en/heldout.jsonl --collection de=... > null.md
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from scipy import stats
+
+
+def clopper_pearson_upper(k: int, n: int, confidence: float = 0.95) -> float:
+    if k >= n:
+        return 1.0
+    return float(stats.beta.ppf(confidence, k + 1, n - k))
+
+
+def detect(binary: str, key: str, path: str, extra: list[str]) -> list[dict]:
+    out = subprocess.run([binary, "detect", "--jsonl", "--json", "--key-file", key, *extra, path],
+                         capture_output=True, text=True)
+    if out.returncode not in (0, 1):
+        sys.exit(f"evaluate_null.py: detect failed on {path}: {out.stderr.strip()}")
+    return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+
+
+def analyse(rows: list[dict], rng: np.random.Generator) -> dict:
+    usable = [r for r in rows if r["verdict"] != "too-short"]
+    n = len(usable)
+    z = np.array([r["z"] for r in usable])
+    log10p = np.array([r["log10p"] for r in usable])
+    s = np.array([r["green"] for r in usable])
+    t = np.array([r["scored"] for r in usable])
+    g = np.array([r["effectiveGamma"] for r in usable])
+    # Randomised PIT: exactly uniform under Binomial(t, g).
+    upper = stats.binom.sf(s, t, g)          # P[X > s]
+    point = stats.binom.pmf(s, t, g)         # P[X = s]
+    u = upper + rng.random(n) * point
+    result = {"documents": len(rows), "usable": n, "mean_scored": float(t.mean()) if n else 0,
+              "mean_z": float(z.mean()) if n else 0, "sd_z": float(z.std(ddof=1)) if n > 1 else 0,
+              "ks_pit_p": float(stats.kstest(u, "uniform").pvalue) if n else 1,
+              "ks_z_p": float(stats.kstest(z, "norm").pvalue) if n else 1}
+    for alpha in (1e-2, 1e-3):
+        k = int((log10p <= np.log10(alpha)).sum())
+        # The exact test's size at each document's length: the largest tail ≤ alpha.
+        size = 0.0
+        for ti, gi in zip(t, g):
+            thresholds = np.arange(0, ti + 1)
+            tails = stats.binom.sf(thresholds - 1, ti, gi)
+            size += float(tails[tails <= alpha].max()) if (tails <= alpha).any() else 0.0
+        result[f"fp_{alpha:g}"] = k
+        result[f"fpr_{alpha:g}"] = k / n if n else 0
+        result[f"fpr_upper_{alpha:g}"] = clopper_pearson_upper(k, n) if n else 1
+        result[f"size_{alpha:g}"] = size / n if n else 0
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--watermark", default=".build/release/watermark")
+    ap.add_argument("--keys", type=int, default=5)
+    ap.add_argument("--collection", action="append", required=True, help="NAME=FILE.jsonl")
+    ap.add_argument("--seed", type=int, default=20261123)
+    args = ap.parse_args()
+    rng = np.random.default_rng(args.seed)
+    work = tempfile.mkdtemp(prefix="evaluate-null-")
+    keys = []
+    for i in range(args.keys):
+        path = os.path.join(work, f"key{i}.hex")
+        subprocess.run([args.watermark, "keygen", "--out", path], check=True, capture_output=True)
+        keys.append(path)
+    print("| collection | dedup | documents (usable) | mean scored | mean z | sd z | KS p (PIT) | KS p (z vs N) "
+          "| FP at p≤1e-2 | FPR [95% upper] | exact size | FP at p≤1e-3 | FPR [95% upper] | exact size |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for spec in args.collection:
+        name, path = spec.split("=", 1)
+        for dedup in (True, False):
+            rows = []
+            for key in keys:
+                rows += detect(args.watermark, key, path, [] if dedup else ["--no-dedup"])
+            r = analyse(rows, rng)
+            print(f"| {name} | {'on' if dedup else 'off'} | {r['documents']} ({r['usable']}) | {r['mean_scored']:.0f} "
+                  f"| {r['mean_z']:+.3f} | {r['sd_z']:.3f} | {r['ks_pit_p']:.3g} | {r['ks_z_p']:.3g} "
+                  f"| {r['fp_0.01']} | {r['fpr_0.01']:.4f} [{r['fpr_upper_0.01']:.4f}] | {r['size_0.01']:.4f} "
+                  f"| {r['fp_0.001']} | {r['fpr_0.001']:.5f} [{r['fpr_upper_0.001']:.5f}] | {r['size_0.001']:.5f} |",
+                  flush=True)
+    print(f"\n{args.keys} fresh keys per collection; each document is scored once per key "
+          f"(documents × keys rows pooled).")
+
+
+if __name__ == "__main__":
+    main()
