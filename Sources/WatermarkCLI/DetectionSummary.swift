@@ -1,4 +1,5 @@
 import Detection
+import Foundation
 
 /// The human-readable form of a detection result.
 enum DetectionSummary {
@@ -66,21 +67,8 @@ enum DetectionSummary {
 
     static func format(_ x: Double, digits: Int) -> String {
         guard x.isFinite else { return "\(x)" }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let rounded = (abs(x) * scale).rounded() / scale
-        var s = String(Int(rounded))
-        var frac = String(Int(((rounded - rounded.rounded(.down)) * scale).rounded()))
-        while frac.count < digits { frac = "0" + frac }
-        if digits > 0 { s += "." + frac }
-        return (x < 0 && rounded != 0 ? "-" : "") + s
+        return String(format: "%.\(digits)f", x)
     }
 
     private static func pow10(_ x: Double) -> Double { exp(x * 2.302585092994046) }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

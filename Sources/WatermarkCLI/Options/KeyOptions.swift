@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Watermark
 
 /// Where keys come from: `--key-file` (repeatable) or `WATERMARK_KEY_FILE`.
@@ -32,19 +33,4 @@ struct KeyOptions: ParsableArguments {
     }
 }
 
-func currentEnvironment() -> [String: String] {
-    var out: [String: String] = [:]
-    var p = environ
-    while let entry = p.pointee {
-        let s = String(cString: entry)
-        if let eq = s.firstIndex(of: "=") { out[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
-        p += 1
-    }
-    return out
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+func currentEnvironment() -> [String: String] { ProcessInfo.processInfo.environment }
