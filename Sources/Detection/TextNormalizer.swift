@@ -13,11 +13,25 @@ public enum TextNormalizer {
     public static let maximumLine = 1 << 20
 
     public static func normalize(_ text: String) -> String {
+        // Every rule concerns non-ASCII scalars: most text needs one byte scan and no copy.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text }
+        var invisible = false, spaces = false, homoglyphs = false, emoji = false
+        for c in text.unicodeScalars where !c.isASCII {
+            switch c.value {
+            case 0x200B...0x200D, 0x2060, 0xFEFF, 0x00AD, 0x180E, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069:
+                invisible = true
+            default: break
+            }
+            if isExoticSpace(c) { spaces = true }
+            if confusables[c.value] != nil { homoglyphs = true }
+            if !emoji, c.value >= 0x2000 || c.value == 0xA9 || c.value == 0xAE, isEmojiPart(c) { emoji = true }
+        }
+        guard invisible || spaces || homoglyphs || emoji else { return text }
         var scalars = Array(text.unicodeScalars)
-        scalars = removeInvisible(scalars)
-        scalars = scalars.map { isExoticSpace($0) ? " " : $0 }
-        scalars = foldHomoglyphs(scalars)
-        scalars = removeEmoji(scalars)
+        if invisible { scalars = removeInvisible(scalars) }
+        if spaces { scalars = scalars.map { isExoticSpace($0) ? " " : $0 } }
+        if homoglyphs { scalars = foldHomoglyphs(scalars) }
+        if emoji { scalars = removeEmoji(scalars) }
         var out = String.UnicodeScalarView()
         out.append(contentsOf: scalars)
         return String(out)
