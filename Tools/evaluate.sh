@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole evaluation behind EVALUATION.md, in one command. Writes Markdown tables and SVG
+# plots into OUT (default: evaluation/ under the cache folder), never into the repository.
+#
+#   Tools/evaluate.sh [OUT]            full run (the null check alone takes ~20 min on 2 cores)
+#   QUICK=1 Tools/evaluate.sh [OUT]    fewer keys and documents, for a smoke test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cache="${WATERMARK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/swift-watermark}"
+out="${1:-$cache/evaluation}"
+mkdir -p "$out"
+Tools/install-deps.sh
+python3 -c "import numpy, scipy" 2>/dev/null || python3 -m pip install -q numpy scipy
+Tools/fetch-model.sh >/dev/null
+Tools/fetch-corpus.sh >/dev/null
+swift build -c release --product watermark >&2
+W=.build/release/watermark
+corpus="$cache/corpus"
+keys_en=100; keys_other=50
+if [[ -n "${QUICK:-}" ]]; then keys_en=5; keys_other=3; fi
+
+echo "== null check: English held-out, $keys_en keys" >&2
+python3 Tools/evaluate_null.py --watermark "$W" --keys "$keys_en" --collection "en=$corpus/en/heldout.jsonl" > "$out/null-en.md"
+echo "== null check: other languages and code, $keys_other keys" >&2
+python3 Tools/evaluate_null.py --watermark "$W" --keys "$keys_other" \
+    $(for l in de fr es it pt ru ja zh code; do echo "--collection $l=$corpus/$l/heldout.jsonl"; done) > "$out/null-other.md"
+
+if $W embed --help >/dev/null 2>&1; then
+    key="$out/evaluation.key"
+    [[ -s "$key" ]] || $W keygen --out "$key" >/dev/null
+    n=200; [[ -n "${QUICK:-}" ]] && n=20
+    # Prompts: the openings of held-out human documents, so that the model writes on the same topics.
+    python3 - "$corpus/en/heldout.jsonl" "$n" > "$out/prompts.jsonl" <<'PY'
+import json, sys
+path, n = sys.argv[1], int(sys.argv[2])
+with open(path) as f:
+    for i, line in zip(range(n), f):
+        words = json.loads(line)["text"].split()[:40]
+        print(json.dumps({"prompt": "Continue this text in the same style:\n\n" + " ".join(words)}))
+PY
+    echo "== generation: $n watermarked and $n unwatermarked texts" >&2
+    $W embed --key-file "$key" --prompts "$out/prompts.jsonl" --max-tokens 256 --seed 1 --json > "$out/watermarked.jsonl"
+    $W embed --no-watermark --prompts "$out/prompts.jsonl" --max-tokens 256 --seed 1 --json > "$out/plain.jsonl"
+    echo "== calibration on the training split" >&2
+    $W calibrate --key-file "$key" --negatives "$corpus/en/train.jsonl" --positives "$out/watermarked.jsonl" \
+        --out "$out/calibration.json" --plots "$out/plots" --force > "$out/calibration.txt"
+    echo "== robustness" >&2
+    python3 Tools/evaluate_robustness.py --watermark "$W" --key-file "$key" --positives "$out/watermarked.jsonl" \
+        --human "$corpus/en/heldout.jsonl" > "$out/robustness.md"
+else
+    echo "evaluate.sh: this build has no 'watermark embed' yet; power, calibration with positives and robustness are skipped" >&2
+fi
+echo "$out"
