@@ -115,7 +115,8 @@ struct Detect: ParsableCommand {
                             result = try detect(tokens.ids, with: detector)
                             pieces = tokens.pieces
                         }
-                        anyWatermarked = report(result, source: source, pieces: pieces, ids: listed) || anyWatermarked
+                        anyWatermarked = report(result, source: source, pieces: pieces, ids: listed,
+                                                tokenizer: pieces == nil ? nil : try text?.tokenizer().fingerprint) || anyWatermarked
                     }
                 } else if ids {
                     let session = detector.makeSession()
@@ -140,7 +141,8 @@ struct Detect: ParsableCommand {
                     let streamed = try input.tokenizeStream(stream, keepPieces: highlight) { ids in
                         do { try session.append(contentsOf: ids) } catch { throw CLIFailure("\(error)") }
                     }
-                    anyWatermarked = report(session.finish(), source: stream.name, pieces: streamed.pieces) || anyWatermarked
+                    anyWatermarked = report(session.finish(), source: stream.name, pieces: streamed.pieces,
+                                            tokenizer: try input.tokenizer().fingerprint) || anyWatermarked
                 }
             } catch let error as InputError {
                 throw CLIFailure(error.description)
@@ -179,10 +181,12 @@ struct Detect: ParsableCommand {
         do { return try detector.detect(tokens) } catch { throw CLIFailure(error.description) }
     }
 
-    /// Prints one document's result; returns whether it was watermarked.
-    private func report(_ result: DetectionResult, source: String, pieces: [String]?, ids: [UInt32]? = nil) -> Bool {
+    /// Prints one document's result; `tokenizer` is the fingerprint of the tokenizer that read
+    /// it (text input only). Returns whether it was watermarked.
+    private func report(_ result: DetectionResult, source: String, pieces: [String]?, ids: [UInt32]? = nil,
+                        tokenizer: String? = nil) -> Bool {
         if json {
-            print(JSONOutput.line(encoding: SourcedResult(source: source, result: result)))
+            print(JSONOutput.line(encoding: SourcedResult(source: source, result: result, tokenizer: tokenizer)))
         } else {
             print(DetectionSummary.text(for: result, source: source))
             if highlight, let statuses = result.attribution {
@@ -194,16 +198,19 @@ struct Detect: ParsableCommand {
     }
 }
 
-/// A result with the document it came from, flattened into one JSON object.
+/// A result with the document it came from (and the tokenizer that read it, for text),
+/// flattened into one JSON object.
 struct SourcedResult: Encodable {
     let source: String
     let result: DetectionResult
+    let tokenizer: String?
 
-    private enum Keys: String, CodingKey { case source }
+    private enum Keys: String, CodingKey { case source, tokenizer }
 
     func encode(to encoder: any Encoder) throws {
         try result.encode(to: encoder)
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(source, forKey: .source)
+        try container.encodeIfPresent(tokenizer, forKey: .tokenizer)
     }
 }

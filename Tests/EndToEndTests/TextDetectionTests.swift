@@ -58,6 +58,11 @@ struct TextDetectionTests {
         #expect(r.status == 1)
         let lines = r.stdout.split(separator: "\n")
         #expect(lines.count == 2)
+        // Text carries the fingerprint of the tokenizer that read it; ids do not.
+        let first = try #require(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        let second = try #require(JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
+        #expect((first["tokenizer"] as? String)?.count == 64)
+        #expect(second["tokenizer"] == nil)
         let tokenized = try CLI.run(["tokenize", "--jsonl"], stdin: input.split(separator: "\n").first! + "\n")
         #expect(tokenized.stdout.hasPrefix("{\"ids\":["))
     }
