@@ -159,7 +159,16 @@ public final class DetectionSession {
     }
 
     public func append(contentsOf tokens: some Sequence<UInt32>) throws(DetectionError) {
-        for t in tokens { try append(t) }
+        do {
+            if scorers.count == 1 {
+                try scorers[0].append(contentsOf: tokens)
+            } else {
+                let all = Array(tokens)  // each key reads the document once
+                for scorer in scorers { try scorer.append(contentsOf: all) }
+            }
+        } catch {
+            throw .watermark(error)
+        }
     }
 
     /// Tokens so far.

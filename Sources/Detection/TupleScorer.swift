@@ -58,42 +58,56 @@ public final class TupleScorer {
 
     /// Feeds the next token of the text.
     public func append(_ token: UInt32) throws(WatermarkError) {
-        defer {
-            tokens += 1
-            if filled == h {
-                for i in 0..<(h - 1) { window[i] = window[i + 1] }
-                window[h - 1] = token
-            } else {
-                window[filled] = token
-                filled += 1
-            }
-        }
-        guard filled == h else {
-            if recordStatuses { statuses.append(.context) }
-            return
-        }
-        if deduplicate {
-            let inserted = seen.insert(tupleKey(token))
-            if !inserted {
-                if recordStatuses { statuses.append(.repeated) }
-                return
-            }
-        }
-        let score: UInt32
-        if let seedCache {
-            score = try seedCache.score(of: token, after: window, partition: partition)
-        } else {
-            score = try partition.score(of: token, afterContext: UnsafeBufferPointer(window))
-        }
-        scored += 1
-        let isGreen = score < greenThreshold
-        if isGreen { green += 1 }
-        if recordStatuses { statuses.append(isGreen ? .green : .red) }
+        try append(contentsOf: CollectionOfOne(token))
     }
 
     /// Feeds many tokens.
+    ///
+    /// The counters and the tuple set live in locals for the loop and are written back once:
+    /// class properties touched per token cost dynamic exclusivity checks (measured at about
+    /// 8% of detection time).
     public func append(contentsOf tokens: some Sequence<UInt32>) throws(WatermarkError) {
-        for t in tokens { try append(t) }
+        var count = self.tokens, scored = self.scored, green = self.green, filled = self.filled
+        var seen = self.seen
+        defer {
+            self.tokens = count
+            self.scored = scored
+            self.green = green
+            self.filled = filled
+            self.seen = seen
+        }
+        let h = self.h, window = self.window, record = recordStatuses, dedup = deduplicate
+        let threshold = greenThreshold, cache = seedCache, partition = self.partition
+        for token in tokens {
+            defer {
+                count += 1
+                if filled == h {
+                    for i in 0..<(h - 1) { window[i] = window[i + 1] }
+                    window[h - 1] = token
+                } else {
+                    window[filled] = token
+                    filled += 1
+                }
+            }
+            guard filled == h else {
+                if record { statuses.append(.context) }
+                continue
+            }
+            if dedup, !seen.insert(tupleKey(token)) {
+                if record { statuses.append(.repeated) }
+                continue
+            }
+            let score: UInt32
+            if let cache {
+                score = try cache.score(of: token, after: window, partition: partition)
+            } else {
+                score = try partition.score(of: token, afterContext: UnsafeBufferPointer(window))
+            }
+            scored += 1
+            let isGreen = score < threshold
+            if isGreen { green += 1 }
+            if record { statuses.append(isGreen ? .green : .red) }
+        }
     }
 
     /// The de-duplication key of (context, token). For h = 1 it is the exact pair; for longer

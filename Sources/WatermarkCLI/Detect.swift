@@ -122,13 +122,20 @@ struct Detect: ParsableCommand {
                     let session = detector.makeSession()
                     var parser = TokenIDParser()
                     var kept: [UInt32] = []  // only for --highlight; otherwise the ids stream through
+                    var batch: [UInt32] = []
+                    batch.reserveCapacity(4096)
                     let take: (UInt32) throws -> Void = { id in
-                        try session.append(id)
+                        batch.append(id)
                         if highlight { kept.append(id) }
+                        if batch.count == 4096 {
+                            try session.append(contentsOf: batch)
+                            batch.removeAll(keepingCapacity: true)
+                        }
                     }
                     do {
                         while let chunk = try stream.nextChunk() { try parser.feed(chunk, emit: take) }
                         try parser.finish(emit: take)
+                        try session.append(contentsOf: batch)
                     } catch let failure as TokenIDParser.ParseFailure {
                         throw InputError(source: stream.name, problem: failure.description)
                     } catch let error as DetectionError {
