@@ -126,7 +126,7 @@ struct Calibrate: ParsableCommand {
                                                                 title: "z-scores, key \(file.keyID)"), to: plots + "/histogram.svg")
             try writeAtomically(CalibrationPlots.roc(negatives: usableNegatives.map(\.score), positives: usablePositives.map(\.score),
                                                      title: "ROC, key \(file.keyID)"), to: plots + "/roc.svg")
-            try writeAtomically(CalibrationPlots.tprByLength(file.tprByLength ?? [], title: "TPR by length at FPR \(file.thresholds.first.map { String($0.targetFPR) } ?? "")"),
+            try writeAtomically(CalibrationPlots.tprByLength(file.tprByLength ?? [], title: "TPR by length"),
                                 to: plots + "/tpr-by-length.svg")
         }
         if json { print(text, terminator: "") } else { print(CalibrationSummary.text(file, path: out)) }

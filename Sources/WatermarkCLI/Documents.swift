@@ -71,19 +71,18 @@ struct Progress {
 }
 
 /// Writes a file by writing a temporary file beside it and renaming it over the target, so
-/// that an interrupted run never leaves half a file.
+/// that an interrupted run never leaves half a file (`rename` replaces atomically).
 func writeAtomically(_ text: String, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
     do {
         try Data(text.utf8).write(to: temporary)
-        if FileManager.default.fileExists(atPath: path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-        } else {
-            try FileManager.default.moveItem(at: temporary, to: url)
-        }
     } catch {
-        try? FileManager.default.removeItem(at: temporary)
         throw CLIFailure("\(path): cannot write: \(error.localizedDescription)")
+    }
+    guard rename(temporary.path, path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(at: temporary)
+        throw CLIFailure("\(path): cannot write: \(reason)")
     }
 }

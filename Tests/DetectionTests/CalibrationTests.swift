@@ -89,7 +89,7 @@ struct CalibrationTests {
             tokenizer: .init(fingerprint: "f", name: "t"),
             parameters: .init(gamma: 0.25, effectiveGamma: 0.25, contextWidth: 1, deduplicate: true, minimumScored: 16), tool: "t")
         #expect(file.thresholds[0].medianTokensToDetect == 5)
-        #expect(file.tprByLength?.map(\.tokens) == [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512])
-        #expect(file.tprByLength?.allSatisfy { $0.tpr == 1 } == true)
+        #expect(file.tprByLength?.first?.points.map(\.tokens) == [16, 25, 32, 50, 64, 100, 128, 200, 256, 384, 512])
+        #expect(file.tprByLength?.first?.points.allSatisfy { $0.tpr == 1 } == true)
     }
 }

@@ -97,6 +97,10 @@ struct CalibrateCommandTests {
         // Refuses to overwrite without --force.
         let again = try CLI.run(["calibrate", "--key-file", key, "--negatives", negativeFile, "--out", out])
         #expect(again.status == 2 && again.stderr.contains("--force"))
+        let forced = try CLI.run(["calibrate", "--key-file", key, "--negatives", negativeFile, "--positives", positiveFile,
+                                  "--out", out, "--force", "--fpr", "0.01", "--fpr", "0.001"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix(".cal.json") }.isEmpty)
         // Detection with the file: the watermarked ids are found, the file's threshold is used.
         let ids = c.ids.map(String.init).joined(separator: " ")
         let found = try CLI.run(["detect", "--key-file", key, "--ids", "--json", "--calibration", out, "--fpr", "0.001"], stdin: ids)

@@ -89,6 +89,12 @@ public struct CalibrationFile: Codable, Sendable {
         public let medianTokensToDetect: Int?
     }
 
+    /// TPR against length at one threshold.
+    public struct LengthCurve: Codable, Sendable {
+        public let targetFPR: Double
+        public let points: [LengthPoint]
+    }
+
     public struct LengthPoint: Codable, Sendable {
         public let tokens: Int
         public let documents: Int
@@ -105,8 +111,8 @@ public struct CalibrationFile: Codable, Sendable {
     public let negatives: Summary
     public let positives: Summary?
     public let thresholds: [Threshold]
-    /// TPR of positive prefixes of each length, at the first threshold.
-    public let tprByLength: [LengthPoint]?
+    /// TPR of positive prefixes of each length, for every threshold.
+    public let tprByLength: [LengthCurve]?
     /// Area under the ROC curve of −log10 p, negatives against positives.
     public let auc: Double?
     public let created: String
@@ -144,7 +150,7 @@ public struct CalibrationFile: Codable, Sendable {
 /// Computes a `CalibrationFile` from scored negatives (human text) and positives.
 public enum Calibrator {
     public static let defaultRates = [1e-2, 1e-3, 1e-4, 1e-5]
-    public static let lengthGrid = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
+    public static let lengthGrid = [16, 25, 32, 50, 64, 100, 128, 200, 256, 384, 512]
 
     public static func calibrate(
         negatives: [CalibrationSample], positives: [CalibrationSample], rates: [Double],
@@ -159,9 +165,12 @@ public enum Calibrator {
             thresholds.append(threshold(rate: rate, negatives: usableNegatives, positives: usablePositives,
                                         gamma: parameters.effectiveGamma))
         }
-        let byLength: [CalibrationFile.LengthPoint]? = positives.isEmpty || thresholds.isEmpty ? nil
-            : tprByLength(positives: positives, minimumScore: thresholds[0].minimumScore,
-                          gamma: parameters.effectiveGamma, minimumScored: minimum)
+        let byLength: [CalibrationFile.LengthCurve]? = positives.isEmpty ? nil
+            : thresholds.map { t in
+                .init(targetFPR: t.targetFPR,
+                      points: tprByLength(positives: positives, minimumScore: t.minimumScore,
+                                          gamma: parameters.effectiveGamma, minimumScored: minimum))
+            }
         return CalibrationFile(
             format: CalibrationFile.formatName, scheme: "greenlist-v1", keyID: keyID, tokenizer: tokenizer,
             parameters: parameters, negatives: summary(negatives, minimum: minimum),

@@ -57,21 +57,35 @@ public enum CalibrationPlots {
         return svg + "</svg>\n"
     }
 
-    /// TPR against the number of scored tokens, with 95% intervals.
-    public static func tprByLength(_ points: [CalibrationFile.LengthPoint], title: String) -> String {
-        guard let last = points.last, let first = points.first else { return empty(title) }
-        let x0 = log2(Double(first.tokens)), x1 = log2(Double(max(last.tokens, first.tokens * 2)))
+    /// TPR against the number of scored tokens, one line per false-positive rate, with 95% intervals.
+    public static func tprByLength(_ curves: [CalibrationFile.LengthCurve], title: String) -> String {
+        let all = curves.flatMap(\.points)
+        guard let lo = all.map(\.tokens).min(), let hi = all.map(\.tokens).max() else { return empty(title) }
+        let x0 = log2(Double(lo)), x1 = log2(Double(max(hi, lo * 2)))
         var svg = header(title, xLabel: "scored tokens (log scale)", yLabel: "true-positive rate")
-        svg += axes(xTicks: points.map { (log2(Double($0.tokens)), "\($0.tokens)") }, xMap: { $0 }, x0: x0, x1: x1,
+        let grid = Array(Set(all.map(\.tokens))).sorted()
+        svg += axes(xTicks: grid.map { (log2(Double($0)), "\($0)") }, xMap: { $0 }, x0: x0, x1: x1,
                     yTicks: ticks(0, 1).map { ($0, fmt($0)) }, y0: 0, y1: 1)
-        var path: [String] = []
-        for p in points {
-            let x = sx(log2(Double(p.tokens)), x0, x1)
-            svg += "<line x1=\"\(f(x))\" x2=\"\(f(x))\" y1=\"\(f(sy(p.interval95[0], 0, 1)))\" y2=\"\(f(sy(p.interval95[1], 0, 1)))\" stroke=\"#999\"/>\n"
-            path.append("\(f(x)),\(f(sy(p.tpr, 0, 1)))")
-            svg += "<circle cx=\"\(f(x))\" cy=\"\(f(sy(p.tpr, 0, 1)))\" r=\"3\" fill=\"#228833\"/>\n"
+        let colours = ["#228833", "#4477aa", "#aa3377", "#ccbb44", "#66ccee", "#ee6677"]
+        var entries: [(String, String)] = []
+        for (i, curve) in curves.enumerated() {
+            let colour = colours[i % colours.count]
+            var path: [String] = []
+            for p in curve.points {
+                let x = sx(log2(Double(p.tokens)), x0, x1)
+                svg += "<line x1=\"\(f(x))\" x2=\"\(f(x))\" y1=\"\(f(sy(p.interval95[0], 0, 1)))\" y2=\"\(f(sy(p.interval95[1], 0, 1)))\" stroke=\"\(colour)\" stroke-opacity=\"0.4\"/>\n"
+                path.append("\(f(x)),\(f(sy(p.tpr, 0, 1)))")
+                svg += "<circle cx=\"\(f(x))\" cy=\"\(f(sy(p.tpr, 0, 1)))\" r=\"3\" fill=\"\(colour)\"/>\n"
+            }
+            svg += "<polyline points=\"\(path.joined(separator: " "))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"/>\n"
+            entries.append(("FPR \(curve.targetFPR)", colour))
         }
-        svg += "<polyline points=\"\(path.joined(separator: " "))\" fill=\"none\" stroke=\"#228833\" stroke-width=\"2\"/>\n"
+        // Legend at the bottom right, where TPR curves rarely run.
+        for (i, (label, colour)) in entries.enumerated() {
+            let y = top + plotHeight - 10 - Double(entries.count - 1 - i) * 18
+            svg += "<rect x=\"\(f(left + plotWidth - 120))\" y=\"\(f(y - 10))\" width=\"12\" height=\"12\" fill=\"\(colour)\"/>"
+            svg += "<text x=\"\(f(left + plotWidth - 102))\" y=\"\(f(y))\">\(escape(label))</text>\n"
+        }
         return svg + "</svg>\n"
     }
 
