@@ -41,6 +41,9 @@ PY
     echo "== generation: $n watermarked and $n unwatermarked texts" >&2
     $W embed --key-file "$key" --prompts "$out/prompts.jsonl" --max-tokens 256 --seed 1 --json > "$out/watermarked.jsonl"
     $W embed --no-watermark --prompts "$out/prompts.jsonl" --max-tokens 256 --seed 1 --json > "$out/plain.jsonl"
+    echo "== power and quality over delta and gamma" >&2
+    python3 Tools/evaluate_power.py --watermark "$W" --prompts "$out/prompts.jsonl" --negatives "$corpus/en/train.jsonl" \
+        --out "$out/power" > "$out/power.md"
     echo "== calibration on the training split" >&2
     $W calibrate --key-file "$key" --negatives "$corpus/en/train.jsonl" --positives "$out/watermarked.jsonl" \
         --out "$out/calibration.json" --plots "$out/plots" --force > "$out/calibration.txt"
