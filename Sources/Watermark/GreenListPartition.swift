@@ -125,28 +125,10 @@ public final class GreenListPartition {
         return out
     }
 
-    /// The seed for `context` in a form that can be kept in a cache without allocating.
-    public func contextSeed(after context: some Collection<UInt32>) throws(WatermarkError) -> ContextSeed {
-        try computeSeed(context)
-        return ContextSeed(bytes: seedBuffer.loadUnaligned(as: SIMD32<UInt8>.self))
-    }
-
     /// `score(of:after:)` for a context in contiguous memory: the detector's hot path, free of
     /// generic dispatch across the module boundary.
     public func score(of token: UInt32, afterContext context: UnsafeBufferPointer<UInt32>) throws(WatermarkError) -> UInt32 {
         try computeSeed(context)
-        return try scoreWithCurrentSeed(token)
-    }
-
-    /// `contextSeed(after:)` for a context in contiguous memory.
-    public func contextSeed(afterContext context: UnsafeBufferPointer<UInt32>) throws(WatermarkError) -> ContextSeed {
-        try computeSeed(context)
-        return ContextSeed(bytes: seedBuffer.loadUnaligned(as: SIMD32<UInt8>.self))
-    }
-
-    /// The score of `token` under a seed from `contextSeed(after:)`: one AES block, no HMAC.
-    public func score(of token: UInt32, seed: ContextSeed) throws(WatermarkError) -> UInt32 {
-        seedBuffer.storeBytes(of: seed.bytes, as: SIMD32<UInt8>.self)
         return try scoreWithCurrentSeed(token)
     }
 
@@ -216,13 +198,6 @@ public final class GreenListPartition {
         }
         return UInt32(block[byteOffset]) | UInt32(block[byteOffset + 1]) << 8
     }
-}
-
-/// A per-context seed, kept by callers that cache seeds of repeated contexts.
-///
-/// It is derived from the key, so treat it as secret too: it reveals the partition at its context.
-public struct ContextSeed: Sendable, Hashable {
-    let bytes: SIMD32<UInt8>
 }
 
 /// A context's keyed AES state, from `GreenListPartition.prepareContext(afterContext:)`.

@@ -129,6 +129,25 @@ struct DetectorBehaviourTests {
         #expect(streamed.scored == whole.scored && streamed.green == whole.green && streamed.log10p == whole.log10p)
     }
 
+    @Test(arguments: [1, 2, 5])
+    func contextCacheAgreesWithNoCacheThroughCollisions(h: Int) throws {
+        // Far more distinct contexts than cache slots, with repeats, so slots are re-keyed often.
+        var rng = SeededGenerator(seed: UInt64(40 + h))
+        let key = try seededKey(&rng)
+        let ids = (0..<30_000).map { _ in UInt32.random(in: 0..<3_000, using: &rng) }
+        var cached = DetectionOptions(), uncached = DetectionOptions()
+        cached.attribution = true
+        uncached.attribution = true
+        uncached.cacheSeeds = false
+        let parameters = try SchemeParameters(contextWidth: h)
+        let detector = try Detector(keys: [key], parameters: parameters, options: cached)
+        let a = try detector.detect(ids), b = try Detector(keys: [key], parameters: parameters, options: uncached).detect(ids)
+        #expect(a.attribution == b.attribution)
+        #expect(a.green == b.green && a.scored == b.scored)
+        // The cache outlives a document: a second document through the same detector agrees too.
+        #expect(try detector.detect(ids.reversed()).green == Detector(keys: [key], parameters: parameters, options: uncached).detect(ids.reversed()).green)
+    }
+
     @Test func optionsAreValidated() throws {
         let key = try WatermarkKey.generate()
         var options = DetectionOptions()
