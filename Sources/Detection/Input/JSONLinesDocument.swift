@@ -1,6 +1,9 @@
 import Foundation
 
 /// One document of JSON Lines input: an object with a `"text"` string or an `"ids"` array.
+///
+/// When a line has both (as `watermark embed --json` writes), the text is used: it is what a
+/// reader of the published text has, and re-tokenizing it is what detection will face.
 public enum JSONLinesDocument: Sendable, Equatable {
     case text(String)
     case ids([UInt32])
@@ -26,9 +29,8 @@ public enum JSONLinesDocument: Sendable, Equatable {
             throw InputError(source: "", problem: "not a JSON object with a \"text\" or \"ids\" field")
         }
         switch (shape.text, shape.ids) {
-        case (let text?, nil): return .text(text)
+        case (let text?, _): return .text(text)
         case (nil, let ids?): return .ids(ids)
-        case (.some, .some): throw InputError(source: "", problem: "has both \"text\" and \"ids\"; give one")
         case (nil, nil): throw InputError(source: "", problem: "has neither a \"text\" nor an \"ids\" field")
         }
     }
