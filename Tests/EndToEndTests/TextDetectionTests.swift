@@ -6,15 +6,7 @@ import TestSupport
 /// `Tools/fetch-model.sh` provides (CI always has it).
 @Suite("watermark detect on text")
 struct TextDetectionTests {
-    static let model = Repository.cacheDirectory.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
-    static var modelPresent: Bool { FileManager.default.fileExists(atPath: model) }
-
-    /// Fails under CI when the model is missing; elsewhere the test is skipped with a message.
-    static func requireModel() throws -> Bool {
-        if modelPresent { return true }
-        if Repository.isCI { Issue.record("the default model is missing at \(model); CI must run Tools/fetch-model.sh") }
-        return false
-    }
+    static func requireModel() throws -> Bool { DefaultModelFixture.isAvailable() }
 
     @Test func streamedTextGivesTheSameIdsAsWholeText() throws {
         guard try Self.requireModel() else { return }

@@ -45,3 +45,24 @@ public extension Array where Element == UInt8 {
 
     var hexString: String { map { String(format: "%02x", $0) }.joined() }
 }
+
+import Testing
+
+/// The default model, which `Tools/fetch-model.sh` puts in the cache folder.
+public enum DefaultModelFixture {
+    public static var path: String {
+        Repository.cacheDirectory.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+    }
+
+    /// True when the model is there. When it is missing, CI records a failure (CI must fetch
+    /// it) and a local run prints that the test was skipped.
+    public static func isAvailable(sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+        if FileManager.default.fileExists(atPath: path) { return true }
+        if Repository.isCI {
+            Issue.record("the default model is missing at \(path); CI must run Tools/fetch-model.sh", sourceLocation: sourceLocation)
+        } else {
+            print("skipped: \(path) is missing (run Tools/fetch-model.sh)")
+        }
+        return false
+    }
+}

@@ -1,2 +1,0 @@
-/// Llama-family CPU runtime (in progress; see issue 4).
-public enum GenerationModule {}

@@ -1,0 +1,87 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `watermark embed` on the real default model: watermarked text is detected from its text,
+/// control text is not, greedy output matches the reference runtime, bad input fails cleanly.
+@Suite(.serialized)
+struct EmbedEndToEndTests {
+    static var modelPath: String { DefaultModelFixture.path }
+    static func requireModel(sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+        DefaultModelFixture.isAvailable(sourceLocation: sourceLocation)
+    }
+
+    static let prompts = [
+        "Write a short story about a lighthouse keeper.",
+        "Explain how a bicycle works to a child.",
+        "Describe your ideal weekend in a few sentences.",
+        "What are some tips for learning a new language?",
+    ]
+
+    struct Record: Decodable {
+        let text: String
+        let ids: [UInt32]
+        let keyID: String?
+        let generatedTokens: Int
+        let tokensPerSecond: Double
+    }
+
+    func embed(_ extra: [String], scratch: Scratch) throws -> [Record] {
+        let lines = Self.prompts.map { "{\"prompt\":\(String(decoding: try! JSONEncoder().encode($0), as: UTF8.self))}" }
+        let file = try scratch.write("prompts.jsonl", lines.joined(separator: "\n") + "\n")
+        let out = try CLI.run(["embed", "--prompts", file, "--max-tokens", "96", "--ignore-eos", "--seed", "7", "--json"] + extra)
+        #expect(out.status == 0, "\(out.stderr)")
+        return try out.stdout.split(separator: "\n").map { try JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
+    }
+
+    @Test func watermarkedTextIsDetectedAndControlTextIsNot() throws {
+        guard Self.requireModel() else { return }
+        let scratch = try Scratch()
+        #expect(try CLI.run(["keygen", "--out", scratch.path("key")]).status == 0)
+        let marked = try embed(["--key-file", scratch.path("key")], scratch: scratch)
+        let control = try embed(["--no-watermark"], scratch: scratch)
+        #expect(marked.count == Self.prompts.count && control.count == Self.prompts.count)
+        for (i, r) in marked.enumerated() {
+            #expect(r.generatedTokens == 96 && r.keyID != nil)
+            let file = try scratch.write("marked-\(i).txt", r.text)
+            let d = try CLI.run(["detect", "--key-file", scratch.path("key"), "--json", file])
+            #expect(d.status == 0, "prompt \(i) not detected: \(d.stdout)")
+        }
+        for (i, r) in control.enumerated() {
+            #expect(r.keyID == nil)
+            let file = try scratch.write("control-\(i).txt", r.text)
+            let d = try CLI.run(["detect", "--key-file", scratch.path("key"), "--json", file])
+            #expect(d.status == 1, "control prompt \(i) detected: \(d.stdout)")
+        }
+    }
+
+    /// Greedy, unwatermarked, raw: the ids equal the NumPy reference's greedy continuation.
+    @Test func greedyOutputMatchesTheReference() throws {
+        guard Self.requireModel() else { return }
+        struct Vectors: Decodable {
+            struct Prompt: Decodable { let kind: String; let text: String; let greedy: Greedy? }
+            struct Greedy: Decodable { let ids: [UInt32] }
+            let prompts: [Prompt]
+        }
+        let vectors: Vectors = try Repository.vectors("runtime/smollm2.json")
+        let chosen = try #require(vectors.prompts.first { $0.kind == "raw" && ($0.greedy?.ids.count ?? 0) >= 32 })
+        let expected = try #require(chosen.greedy).ids
+        let out = try CLI.run(["embed", "--no-watermark", "--raw", "--greedy", "--repetition-penalty", "1",
+                               "--max-tokens", "\(expected.count)", "--prompt", chosen.text, "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let record = try JSONDecoder().decode(Record.self, from: Data(out.stdout.utf8))
+        #expect(record.ids == Array(expected.prefix(record.ids.count)))
+        #expect(record.ids.count >= 32)
+    }
+
+    @Test(arguments: [
+        (["embed", "--no-watermark", "--prompt", ""], "empty"),
+        (["embed", "--no-watermark", "--prompt", "hi", "--model", "/nonexistent.gguf"], "/nonexistent.gguf"),
+        (["embed", "--prompt", "hi"], "no key given"),
+    ])
+    func badInputIsOneLineExitTwo(_ arguments: [String], _ fragment: String) throws {
+        let out = try CLI.run(arguments)
+        #expect(out.status == 2)
+        #expect(out.stderr.split(separator: "\n").count == 1 && out.stderr.contains(fragment), "\(out.stderr)")
+    }
+}
