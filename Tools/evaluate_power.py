@@ -56,7 +56,7 @@ def main() -> None:
     plain_path = os.path.join(args.out, "plain.jsonl")
     with open(plain_path, "w") as f:
         f.write(run([W, "embed", "--no-watermark", "--prompts", args.prompts, "--max-tokens", str(args.max_tokens),
-                     "--seed", str(args.seed), "--json"]))
+                     "--seed", str(args.seed), "--json", "--perplexity"]))
     plain = [json.loads(l) for l in open(plain_path) if l.strip()]
     base = perplexity(plain)
 
@@ -72,7 +72,8 @@ def main() -> None:
             wm_path = os.path.join(args.out, f"watermarked-{tag}.jsonl")
             with open(wm_path, "w") as f:
                 f.write(run([W, "embed", "--key-file", key, "--prompts", args.prompts, "--max-tokens",
-                             str(args.max_tokens), "--seed", str(args.seed), "--delta", delta, "--gamma", gamma, "--json"]))
+                             str(args.max_tokens), "--seed", str(args.seed), "--delta", delta, "--gamma", gamma, "--json",
+                             "--perplexity"]))
             rows = [json.loads(l) for l in open(wm_path) if l.strip()]
             cal_path = os.path.join(args.out, f"calibration-{tag}.json")
             run([W, "calibrate", "--key-file", key, "--gamma", gamma, "--negatives", args.negatives,

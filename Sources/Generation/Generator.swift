@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -38,6 +39,16 @@ public struct GenerationResult: Sendable {
     public var samplerSeconds = 0.0
     /// Forward steps taken after the prompt (one per generated token except the last).
     public var steps = 0
+    /// Σ ln p(token) of the generated tokens under the model's own distribution (raw logits,
+    /// temperature 1, before any processor), when `recordsLikelihood` was set.
+    public var logLikelihood: Double?
+
+    /// exp(−mean log-likelihood): how surprising the text is to the model that wrote it, the
+    /// usual measure of what a watermark costs in quality.
+    public var perplexity: Double? {
+        guard let logLikelihood, !tokens.isEmpty else { return nil }
+        return Foundation.exp(-logLikelihood / Double(tokens.count))
+    }
 
     /// Prompt tokens per second.
     public var promptTokensPerSecond: Double { promptSeconds > 0 ? Double(promptTokens) / promptSeconds : 0 }
@@ -56,6 +67,10 @@ public struct Generator {
     public var maxTokens: Int
     /// Tokens that end generation (end of sequence, ChatML's `<|im_end|>`, …).
     public var stopTokens: Set<UInt32>
+
+    /// Record each sampled token's log-probability under the unprocessed model (costs a copy
+    /// and a log-sum-exp of the logits per step, a few percent of a step).
+    public var recordsLikelihood = false
 
     public init(sampler: Sampler, processors: [any LogitsProcessor] = [], maxTokens: Int, stopTokens: Set<UInt32>) {
         self.sampler = sampler
@@ -79,8 +94,21 @@ public struct Generator {
         let generationStart = Clock.now()
         result.promptSeconds = generationStart - start
         defer { result.generationSeconds = Clock.now() - generationStart }
+        var raw: [Float] = recordsLikelihood ? [Float](repeating: 0, count: logits.count) : []
+        if recordsLikelihood { result.logLikelihood = 0 }
         while result.tokens.count < maxTokens {
             let history = session.tokens
+            var logNormaliser = 0.0
+            if recordsLikelihood {
+                var maximum = -Float.infinity
+                for i in 0..<logits.count {
+                    raw[i] = logits[i]
+                    maximum = max(maximum, logits[i])
+                }
+                var sum = 0.0
+                for i in 0..<logits.count { sum += Double(Foundation.exp(raw[i] - maximum)) }
+                logNormaliser = Double(maximum) + Foundation.log(sum)
+            }
             if !processors.isEmpty {
                 let t0 = Clock.now()
                 for i in processors.indices {
@@ -100,6 +128,7 @@ public struct Generator {
                 return result
             }
             result.tokens.append(token)
+            if recordsLikelihood { result.logLikelihood! += Double(raw[Int(token)]) - logNormaliser }
             guard try onToken(token) else {
                 result.stopReason = .cancelled
                 result.generationSeconds = Clock.now() - generationStart

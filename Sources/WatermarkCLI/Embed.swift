@@ -48,6 +48,9 @@ struct Embed: ParsableCommand {
     @Flag(help: "Print one JSON object per prompt (JSON Lines) with the text, ids, keyID, parameters and speed.")
     var json = false
 
+    @Flag(help: "With --json, add the text's perplexity under the model itself (unwatermarked, temperature 1); costs a few percent of speed.")
+    var perplexity = false
+
     func validate() throws {
         if (prompt == nil) == (prompts == nil) { throw ValidationError("give exactly one of --prompt TEXT or --prompts FILE") }
         if raw && system != nil { throw ValidationError("--system is part of the chat format; it cannot be combined with --raw") }
@@ -94,6 +97,7 @@ struct Embed: ParsableCommand {
             var generator = Generator(sampler: Sampler(parameters: sampling),
                                       processors: processor.map { [WatermarkBias(processor: $0)] } ?? [],
                                       maxTokens: generation.maxTokens, stopTokens: stops)
+            generator.recordsLikelihood = perplexity
             session.reset()
             progress.willStream(toTerminal: !json && Console.stdoutIsTerminal)
             var stream = TextStream(tokenizer: tokenizer, enabled: !json)
@@ -117,7 +121,8 @@ struct Embed: ParsableCommand {
                     promptTokens: ids.count, generatedTokens: result.tokens.count, stopReason: result.stopReason.rawValue,
                     tokensPerSecond: rounded(result.tokensPerSecond), promptTokensPerSecond: rounded(result.promptTokensPerSecond),
                     watermarkMillisecondsPerToken: keyID == nil ? nil
-                        : rounded(1000 * result.processorSeconds / Double(max(1, result.tokens.count + (result.stopToken == nil ? 0 : 1)))))
+                        : rounded(1000 * result.processorSeconds / Double(max(1, result.tokens.count + (result.stopToken == nil ? 0 : 1)))),
+                    perplexity: result.perplexity.map(rounded))
                 print(JSONOutput.line(encoding: record))
             }
             fflush(nil)
@@ -337,12 +342,13 @@ struct EmbedRecord: Encodable {
     let tokensPerSecond: Double
     let promptTokensPerSecond: Double
     let watermarkMillisecondsPerToken: Double?
+    let perplexity: Double?
 
     private enum Keys: String, CodingKey {
         case index, id, prompt, chat, text, ids, keyID, watermark, scheme, gamma, contextWidth, delta, maxTokens
         case temperature, topK, topP, minP, repetitionPenalty, seed, greedy
         case model, promptTokens, generatedTokens, stopReason, tokensPerSecond, promptTokensPerSecond
-        case watermarkMillisecondsPerToken
+        case watermarkMillisecondsPerToken, perplexity
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -374,5 +380,6 @@ struct EmbedRecord: Encodable {
         try c.encode(tokensPerSecond, forKey: .tokensPerSecond)
         try c.encode(promptTokensPerSecond, forKey: .promptTokensPerSecond)
         try c.encodeIfPresent(watermarkMillisecondsPerToken, forKey: .watermarkMillisecondsPerToken)
+        try c.encodeIfPresent(perplexity, forKey: .perplexity)
     }
 }

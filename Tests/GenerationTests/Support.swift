@@ -7,9 +7,7 @@ import Testing
 
 /// The default model, loaded once for every test that needs it.
 enum DefaultModel {
-    static var path: String {
-        Repository.cacheDirectory.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
-    }
+    static var path: String { DefaultModelFixture.path }
 
     private static let loaded: Result<LlamaModel, any Error>? = {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
@@ -23,11 +21,7 @@ enum DefaultModel {
         case .success(let model): return model
         case .failure(let error): throw error
         case nil:
-            if Repository.isCI {
-                Issue.record("missing \(path): run Tools/fetch-model.sh", sourceLocation: sourceLocation)
-            } else {
-                print("skipped: \(path) is missing (run Tools/fetch-model.sh)")
-            }
+            _ = DefaultModelFixture.isAvailable(sourceLocation: sourceLocation)  // records or prints why
             return nil
         }
     }
