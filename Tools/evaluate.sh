@@ -49,7 +49,7 @@ PY
         --out "$out/calibration.json" --plots "$out/plots" --force > "$out/calibration.txt"
     echo "== robustness" >&2
     python3 Tools/evaluate_robustness.py --watermark "$W" --key-file "$key" --positives "$out/watermarked.jsonl" \
-        --human "$corpus/en/heldout.jsonl" > "$out/robustness.md"
+        --human "$corpus/en/heldout.jsonl" --paraphrase > "$out/robustness.md"
 else
     echo "evaluate.sh: this build has no 'watermark embed' yet; power, calibration with positives and robustness are skipped" >&2
 fi

@@ -65,6 +65,8 @@ def main() -> None:
     ap.add_argument("--human", required=True)
     ap.add_argument("--fpr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--paraphrase", action="store_true",
+                    help="also paraphrase every text with the default model (unwatermarked) and detect that")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="evaluate-robustness-")
 
@@ -92,6 +94,21 @@ def main() -> None:
         path = attacked(kind, 0.5)
         print(row(f"{kind} 50% (normalised)", detect(args, path, []), lengths, args.fpr), flush=True)
         print(row(f"{kind} 50% (--no-normalize)", detect(args, path, ["--no-normalize"]), lengths, args.fpr), flush=True)
+    if args.paraphrase:
+        # The model rewrites each watermarked text without the watermark: the strongest edit
+        # the toolkit can make on its own, since nearly every tuple changes.
+        prompts = f"{work}/paraphrase-prompts.jsonl"
+        with open(args.positives) as src, open(prompts, "w") as dst:
+            for line in src:
+                if line.strip():
+                    text = json.loads(line)["text"]
+                    dst.write(json.dumps({"prompt": "Paraphrase the following text, keeping its meaning:\n\n" + text}) + "\n")
+        path = f"{work}/paraphrased.jsonl"
+        with open(path, "w") as f:
+            f.write(run([args.watermark, "embed", "--no-watermark", "--prompts", prompts, "--max-tokens", "256",
+                         "--seed", str(args.seed), "--json"]))
+        print(row("paraphrase by the default model", detect(args, path, []), lengths, args.fpr), flush=True)
+        print(row("paraphrase by the default model, --scan", detect(args, path, ["--scan"]), lengths, args.fpr), flush=True)
     for fraction in [0.1, 0.25, 0.5]:
         path = attacked("copy-paste", fraction, ["--human", args.human])
         print(row(f"copy-paste, {fraction:.0%} of the document", detect(args, path, []), lengths, args.fpr), flush=True)
