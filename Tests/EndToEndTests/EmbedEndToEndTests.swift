@@ -85,3 +85,48 @@ struct EmbedEndToEndTests {
         #expect(out.stderr.split(separator: "\n").count == 1 && out.stderr.contains(fragment), "\(out.stderr)")
     }
 }
+
+/// A small calibration end to end: the model writes watermarked text, `calibrate` measures it
+/// against real human documents (the corpus `Tools/fetch-corpus.sh --small` fetches), and
+/// `detect --calibration` uses the file.
+@Suite(.serialized)
+struct CalibrationEndToEndTests {
+    static var corpus: URL { Repository.cacheDirectory.appendingPathComponent("corpus/en-small") }
+
+    @Test func embedCalibrateDetect() throws {
+        guard DefaultModelFixture.isAvailable() else { return }
+        let negatives = Self.corpus.appendingPathComponent("train.jsonl").path
+        guard FileManager.default.fileExists(atPath: negatives) else {
+            if Repository.isCI { Issue.record("\(negatives) is missing; CI must run Tools/fetch-corpus.sh --small") }
+            else { print("skipped: \(negatives) is missing (run Tools/fetch-corpus.sh --small)") }
+            return
+        }
+        let dir = try Scratch()
+        let key = dir.path("k.hex")
+        #expect(try CLI.run(["keygen", "--out", key]).status == 0)
+        let prompts = try dir.write("prompts.jsonl", [
+            "Describe a walk along a windy beach.", "Explain why bread rises.",
+            "Write a letter to a friend about a new job.", "Tell a short story about a lost cat.",
+            "What makes a good teacher?", "Describe the view from a mountain top.",
+        ].map { "{\"prompt\": \"\($0)\"}" }.joined(separator: "\n") + "\n")
+        let embedded = try CLI.run(["embed", "--key-file", key, "--prompts", prompts, "--max-tokens", "80", "--seed", "3", "--json"])
+        #expect(embedded.status == 0, "\(embedded.stderr)")
+        let positives = try dir.write("positives.jsonl", embedded.stdout)
+        let out = dir.path("cal.json")
+        let made = try CLI.run(["calibrate", "--key-file", key, "--negatives", negatives, "--positives", positives,
+                                "--out", out, "--fpr", "0.01", "--fpr", "0.001"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let file = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        let negativeSummary = try #require(file["negatives"] as? [String: Any])
+        #expect((negativeSummary["documents"] as? Int ?? 0) >= 250)
+        let thresholds = try #require(file["thresholds"] as? [[String: Any]])
+        // Six model texts of up to 80 tokens: all should clear p ≤ 0.01.
+        #expect((thresholds.first?["tpr"] as? Double ?? 0) >= 5.0 / 6.0, "\(thresholds)")
+        // Human text stays near its nominal rate (a loose check: 300 documents).
+        #expect((thresholds.first?["falsePositives"] as? Int ?? 99) <= 10)
+        let first = try #require(embedded.stdout.split(separator: "\n").first)
+        let text = try #require((try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])?["text"] as? String)
+        let found = try CLI.run(["detect", "--key-file", key, "--calibration", out, "--fpr", "0.01", "--json"], stdin: text)
+        #expect(found.status == 0 && found.stdout.contains("\"calibrated\":true"), "\(found.stdout) \(found.stderr)")
+    }
+}
