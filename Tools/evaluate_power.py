@@ -28,6 +28,10 @@ def run(cmd: list[str]) -> str:
     return out.stdout
 
 
+# Plain multinomial sampling from the model's distribution, as the scheme's paper evaluates it.
+MULTINOMIAL = ["--temperature", "1", "--top-p", "1", "--min-p", "0", "--top-k", "0", "--repetition-penalty", "1"]
+
+
 def perplexity(rows: list[dict]) -> float | None:
     values = [r["perplexity"] for r in rows if isinstance(r.get("perplexity"), (int, float))]
     if not values:
@@ -56,7 +60,7 @@ def main() -> None:
     plain_path = os.path.join(args.out, "plain.jsonl")
     with open(plain_path, "w") as f:
         f.write(run([W, "embed", "--no-watermark", "--prompts", args.prompts, "--max-tokens", str(args.max_tokens),
-                     "--seed", str(args.seed), "--json", "--perplexity"]))
+                     "--seed", str(args.seed), "--json", "--perplexity", *MULTINOMIAL]))
     plain = [json.loads(l) for l in open(plain_path) if l.strip()]
     base = perplexity(plain)
 
@@ -73,7 +77,7 @@ def main() -> None:
             with open(wm_path, "w") as f:
                 f.write(run([W, "embed", "--key-file", key, "--prompts", args.prompts, "--max-tokens",
                              str(args.max_tokens), "--seed", str(args.seed), "--delta", delta, "--gamma", gamma, "--json",
-                             "--perplexity"]))
+                             "--perplexity", *MULTINOMIAL]))
             rows = [json.loads(l) for l in open(wm_path) if l.strip()]
             cal_path = os.path.join(args.out, f"calibration-{tag}.json")
             run([W, "calibrate", "--key-file", key, "--gamma", gamma, "--negatives", args.negatives,
