@@ -24,6 +24,17 @@ struct Calibrate: ParsableCommand {
     @Option(name: .customLong("positives"), help: ArgumentHelp("Watermarked text as JSON Lines, e.g. from 'watermark embed --json' (repeatable).", valueName: "file"))
     var positives: [String] = []
 
+    @Option(name: .customLong("generate"), help: ArgumentHelp("Also generate this many watermarked positives with the model, prompted with the openings of the human documents.", valueName: "n"))
+    var generateCount = 0
+
+    @Option(help: ArgumentHelp("Model for --generate (default: the default model); its tokenizer is then the tokenizer.", valueName: "path"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("Bias δ for --generate.", valueName: "logits"))
+    var delta = SchemeParameters.defaultDelta
+
+    @OptionGroup(title: "Generation (with --generate)") var generation: GenerationOptions
+
     @Option(help: ArgumentHelp("Tokenizer (default: the default model's).", valueName: "path"))
     var tokenizer: String?
 
@@ -54,6 +65,9 @@ struct Calibrate: ParsableCommand {
 
     func validate() throws {
         guard !negatives.isEmpty else { throw ValidationError("give human text with --negatives") }
+        guard generateCount >= 0 else { throw ValidationError("--generate must be 0 or more (got \(generateCount))") }
+        if generateCount > 0 && tokenizer != nil { throw ValidationError("with --generate the model's own tokenizer is used; drop --tokenizer") }
+        guard delta.isFinite, delta >= 0 else { throw ValidationError("--delta must be a finite number ≥ 0 (got \(delta))") }
         guard minTokens >= 1 else { throw ValidationError("--min-tokens must be at least 1 (got \(minTokens))") }
         for r in rates where !(r > 0 && r < 1) { throw ValidationError("--fpr must be strictly between 0 and 1 (got \(r))") }
     }
@@ -64,8 +78,9 @@ struct Calibrate: ParsableCommand {
         }
         let keys = try self.keys.loadKeys()
         guard keys.count == 1 else { throw CLIFailure("calibration is made for one key; \(keys.count) were given") }
-        let parameters = try scheme.parameters()
-        let input = TextInput(tokenizerPath: tokenizer, normalize: !noNormalize)
+        let parameters = try scheme.parameters(delta: delta)
+        let input = TextInput(tokenizerPath: generateCount > 0 ? try (model ?? DefaultModel.requirePath(for: "model")) : tokenizer,
+                              normalize: !noNormalize)
         let tok = try input.tokenizer()
         var options = DetectionOptions()
         options.deduplicate = !noDedup
@@ -101,7 +116,10 @@ struct Calibrate: ParsableCommand {
         }
 
         let negativeSamples = try score(negatives, with: negativeDetector, label: "negatives", keep: false)
-        let positiveSamples = try score(positives, with: positiveDetector, label: "positives", keep: true)
+        var positiveSamples = try score(positives, with: positiveDetector, label: "positives", keep: true)
+        if generateCount > 0 {
+            positiveSamples += try generatePositives(key: keys[0], parameters: parameters, detector: positiveDetector, input: input)
+        }
         guard negativeSamples.contains(where: { $0.scored >= minTokens }) else {
             throw CLIFailure("no negative document has \(minTokens) scored tokens; give more or longer human text")
         }
@@ -130,6 +148,43 @@ struct Calibrate: ParsableCommand {
                                 to: plots + "/tpr-by-length.svg")
         }
         if json { print(text, terminator: "") } else { print(CalibrationSummary.text(file, path: out)) }
+    }
+}
+
+extension Calibrate {
+    /// Watermarked positives written by the model on the fly: each prompt is the opening (40
+    /// words) of one of the human documents, so the model writes on the same subjects; the
+    /// text is then detected exactly as a submitted text would be.
+    func generatePositives(key: WatermarkKey, parameters: SchemeParameters, detector: Detector,
+                           input: TextInput) throws -> [CalibrationSample] {
+        var openings: [String] = []
+        try Documents.forEach(in: negatives) { _, content in
+            guard openings.count < generateCount, case .text(let text) = content else { return }
+            let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).prefix(40)
+            if words.count >= 10 { openings.append(words.joined(separator: " ")) }
+        }
+        guard !openings.isEmpty else { throw CLIFailure("--generate needs human text documents to take prompts from") }
+        let runner = try ModelRunner(modelPath: model, raw: false, system: nil, ignoreEOS: false, threads: generation.threads)
+        let processor: WatermarkLogitsProcessor
+        do { processor = try WatermarkLogitsProcessor(key: key, parameters: parameters) } catch { throw CLIFailure(error.description) }
+        let baseSeed = generation.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        var samples: [CalibrationSample] = []
+        var progress = Progress("generated positives")
+        for (i, opening) in openings.enumerated() {
+            let ids = try runner.encode("Continue this text in the same style:\n\n" + opening, source: "--generate \(i + 1)")
+            let result = try runner.generate(after: ids, sampling: generation.sampling(seed: baseSeed &+ UInt64(i)),
+                                             processor: processor, maxTokens: generation.maxTokens)
+            let text = runner.tokenizer.decode(result.tokens, skipSpecialTokens: true)
+            guard !text.isEmpty else { continue }
+            let detected: DetectionResult
+            do { detected = try detector.detect(try input.tokenize(text, source: "--generate \(i + 1)").ids) } catch {
+                throw CLIFailure("\(error)")
+            }
+            samples.append(CalibrationSample(result: detected, keepStatuses: true))
+            progress.tick()
+        }
+        progress.done()
+        return samples
     }
 }
 

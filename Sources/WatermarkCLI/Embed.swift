@@ -73,43 +73,18 @@ struct Embed: ParsableCommand {
         }
         let inputs = try readPrompts()
 
-        let path = try model ?? DefaultModel.requirePath(for: "model")
-        let file: GGUFFile
-        do { file = try GGUFFile(path: path) } catch { throw CLIFailure(error.description) }
-        let llama: LlamaModel
-        do { llama = try LlamaModel(file: file) } catch { throw CLIFailure(error.description) }
-        let tokenizer: BPETokenizer
-        do { tokenizer = try BPETokenizer(gguf: file) } catch { throw CLIFailure(error.description) }
-        let chat = raw ? nil : ChatTemplate(file: file)
-        let prompter = PromptEncoder(tokenizer: tokenizer, chat: chat, system: system,
-                                     addBOS: file["tokenizer.ggml.add_bos_token"]?.bool ?? false)
-        let stops = ignoreEOS ? [] : stopTokens(tokenizer: tokenizer, file: file)
-
-        let session = llama.makeSession(threads: generation.threads)
+        let runner = try ModelRunner(modelPath: model, raw: raw, system: system, ignoreEOS: ignoreEOS,
+                                     threads: generation.threads)
+        let tokenizer = runner.tokenizer, chat = runner.chat, path = runner.path
         let baseSeed = generation.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         var progress = BatchProgress(total: inputs.count)
         for (index, input) in inputs.enumerated() {
-            let ids = try prompter.encode(input.text, source: input.source)
-            guard ids.count < session.contextLimit else {
-                throw CLIFailure("\(input.source): the prompt has \(ids.count) tokens; the model's context holds \(session.contextLimit)")
-            }
+            let ids = try runner.encode(input.text, source: input.source)
             let sampling = generation.sampling(seed: baseSeed &+ UInt64(index))
-            var generator = Generator(sampler: Sampler(parameters: sampling),
-                                      processors: processor.map { [WatermarkBias(processor: $0)] } ?? [],
-                                      maxTokens: generation.maxTokens, stopTokens: stops)
-            generator.recordsLikelihood = perplexity
-            session.reset()
             progress.willStream(toTerminal: !json && Console.stdoutIsTerminal)
             var stream = TextStream(tokenizer: tokenizer, enabled: !json)
-            let result: GenerationResult
-            do {
-                result = try generator.generate(in: session, prompt: ids) { token in
-                    stream.append(token)
-                    return true
-                }
-            } catch let error as GenerationError {
-                throw CLIFailure(error.description)
-            }
+            let result = try runner.generate(after: ids, sampling: sampling, processor: processor,
+                                             maxTokens: generation.maxTokens, recordsLikelihood: perplexity) { stream.append($0) }
             stream.finish()
             if json {
                 let record = EmbedRecord(
@@ -169,19 +144,6 @@ struct Embed: ParsableCommand {
             throw CLIFailure(error.description)
         }
         return out
-    }
-
-    /// End-of-generation tokens: the file's EOS and EOT ids and ChatML's `<|im_end|>`.
-    private func stopTokens(tokenizer: BPETokenizer, file: GGUFFile) -> Set<UInt32> {
-        var stops = Set<UInt32>()
-        if let eos = tokenizer.eosTokenID { stops.insert(eos) }
-        for key in ["tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"] {
-            if let v = file[key]?.int, let id = UInt32(exactly: v) { stops.insert(id) }
-        }
-        for spelling in ["<|im_end|>", "<|endoftext|>", "<|eot_id|>"] {
-            if let id = tokenizer.id(for: spelling), tokenizer.isSpecial(id) { stops.insert(id) }
-        }
-        return stops
     }
 }
 

@@ -129,4 +129,26 @@ struct CalibrationEndToEndTests {
         let found = try CLI.run(["detect", "--key-file", key, "--calibration", out, "--fpr", "0.01", "--json"], stdin: text)
         #expect(found.status == 0 && found.stdout.contains("\"calibrated\":true"), "\(found.stdout) \(found.stderr)")
     }
+
+    @Test func calibrateGeneratesItsOwnPositives() throws {
+        guard DefaultModelFixture.isAvailable() else { return }
+        let negatives = Self.corpus.appendingPathComponent("train.jsonl").path
+        guard FileManager.default.fileExists(atPath: negatives) else {
+            if Repository.isCI { Issue.record("\(negatives) is missing; CI must run Tools/fetch-corpus.sh --small") }
+            return
+        }
+        let dir = try Scratch()
+        let key = dir.path("k.hex")
+        #expect(try CLI.run(["keygen", "--out", key]).status == 0)
+        let out = dir.path("cal.json")
+        let made = try CLI.run(["calibrate", "--key-file", key, "--negatives", negatives, "--generate", "3",
+                                "--max-tokens", "48", "--seed", "5", "--out", out, "--fpr", "0.01"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let file = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        let positives = try #require(file["positives"] as? [String: Any])
+        #expect(positives["documents"] as? Int == 3)
+        let bad = try CLI.run(["calibrate", "--key-file", key, "--negatives", negatives, "--generate", "2",
+                               "--tokenizer", "x", "--out", dir.path("x.json")])
+        #expect(bad.status == 2 && bad.stderr.contains("--tokenizer"))
+    }
 }
