@@ -46,7 +46,7 @@ def main() -> None:
     ap.add_argument("--prompts", required=True)
     ap.add_argument("--negatives", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--max-tokens", type=int, default=256)
+    ap.add_argument("--max-tokens", type=int, default=256)  # 200-token points need 201+ new tokens
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--deltas", default="1,2,4")
     ap.add_argument("--gammas", default="0.25,0.5")
