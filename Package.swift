@@ -43,8 +43,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Evaluation"], path: "Tests/TestSupport"),
         .testTarget(name: "WatermarkTests", dependencies: ["Watermark", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Watermark", "Evaluation", "TestSupport"]),
-        .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "TestSupport"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "GGUF", "Tokenizer", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["WatermarkCLI", "TestSupport"]),
     ]

@@ -113,9 +113,10 @@ extension GGUFError.Reason {
     }
 }
 
-/// `s` on one line: control and line-separator characters escaped (names come from the file
-/// and may hold anything), and cut to `limit` characters.
-func oneLine(_ s: String, limit: Int) -> String {
+/// `s` on one line: control and line-separator characters escaped (names and text come from
+/// files and may hold anything), and cut to `limit` characters. Shared by the modules that
+/// report on untrusted files (GGUF, Tokenizer, Generation).
+package func oneLine(_ s: String, limit: Int = 4096) -> String {
     var out = ""
     var count = 0
     for scalar in s.unicodeScalars {

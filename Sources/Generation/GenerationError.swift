@@ -56,18 +56,7 @@ public struct GenerationError: Error, CustomStringConvertible, Sendable, Equatab
         case .tokenOutOfRange(let token, let size): message = "token id \(token) is not below the vocabulary size \(size)"
         case .processorFailed(let m): message = "logits processor failed: \(m)"
         }
-        return Self.oneLine("\(path): \(message)")
+        return oneLine("\(path): \(message)", limit: 1000)
     }
 
-    static func oneLine(_ s: String) -> String {
-        var out = ""
-        for scalar in s.unicodeScalars.prefix(1000) {
-            if scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" {
-                out += "\\u{\(String(scalar.value, radix: 16))}"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
 }

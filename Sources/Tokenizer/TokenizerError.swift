@@ -1,3 +1,4 @@
+import GGUF
 /// A tokenizer definition could not be loaded or is not supported.
 ///
 /// `description` is one line naming the source (a file path, or "tokenizer definition" for
@@ -36,23 +37,3 @@ public struct TokenizerError: Error, CustomStringConvertible, Sendable, Equatabl
     }
 }
 
-/// `s` on one line: control and line-separator characters escaped (token text comes from the
-/// definition file and may hold anything), and cut to `limit` characters.
-func oneLine(_ s: String, limit: Int = 4096) -> String {
-    var out = ""
-    var count = 0
-    for scalar in s.unicodeScalars {
-        if count >= limit {
-            out += "…"
-            break
-        }
-        switch scalar.properties.generalCategory {
-        case .control, .lineSeparator, .paragraphSeparator:
-            out += "\\u{\(String(scalar.value, radix: 16))}"
-        default:
-            out.unicodeScalars.append(scalar)
-        }
-        count += 1
-    }
-    return out
-}

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 
@@ -277,7 +278,7 @@ func expectGGUFError(
     @Test func randomCorruptionNeverCrashes() throws {
         let dir = TemporaryDirectory()
         let full = sampleWriter().bytes()
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         var opened = 0
         for _ in 0..<3000 {
             var b = full
@@ -308,17 +309,6 @@ func expectGGUFError(
     }
 }
 
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct DefaultModelTests {
     @Test func defaultModelMetadata() throws {

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 
@@ -28,7 +29,7 @@ func tinyTokenizer(added: [AddedToken] = [], pre: PreTokenizer = .gpt2) throws -
         let t = try BPETokenizer(ggufPath: TestPaths.defaultModel)
         var scan = BPEMerger(byteIDs: t.byteIDTable.ids, pairs: t.pairs, unknownID: nil, scanLimit: .max)
         var heap = BPEMerger(byteIDs: t.byteIDTable.ids, pairs: t.pairs, unknownID: nil, scanLimit: 0)
-        var rng = SplitMix(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         let words = ["the", "ing", "tion", "aaaa", "🙂", "é", "ß", "xyz", "00", "ab", "the quick", "ZZ"]
         for _ in 0..<3000 {
             var s = ""
@@ -142,17 +143,6 @@ func tinyTokenizer(added: [AddedToken] = [], pre: PreTokenizer = .gpt2) throws -
     }
 }
 
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct StreamEncoderTests {
     /// Feeding the parity texts in random blocks gives the same ids as one call.
@@ -163,7 +153,7 @@ struct SplitMix {
         let t = try VectorSets.load(meta)
         let text = try VectorSets.cases(name).prefix(1500).map(\.text).joined(separator: "\n")
         let bytes = Array(text.utf8)
-        var rng = SplitMix(seed: 11)
+        var rng = SeededGenerator(seed: 11)
         for mode in [BPETokenizer.SpecialTokenHandling.parse, .plainText] {
             let whole = t.encode(text, specialTokens: mode)
             var stream = BPETokenizer.StreamEncoder(tokenizer: t, specialTokens: mode)
