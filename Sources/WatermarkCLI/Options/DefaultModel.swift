@@ -15,7 +15,8 @@ enum DefaultModel {
     /// The default model's path, or a one-line failure that says how to fetch it.
     static func requirePath(for purpose: String) throws -> String {
         guard access(path, R_OK) == 0 else {
-            throw CLIFailure("\(path): the default model (\(purpose)) is missing; run Tools/fetch-model.sh, or name another with --\(purpose == "tokenizer" ? "tokenizer" : "model")")
+            let option = purpose == "tokenizer" ? "--tokenizer" : "--model"
+            throw CLIFailure("\(path): the default model is missing; run Tools/fetch-model.sh, or name a \(purpose) with \(option)")
         }
         return path
     }
