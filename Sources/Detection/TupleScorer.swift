@@ -32,19 +32,19 @@ public final class TupleScorer {
     private let window: UnsafeMutableBufferPointer<UInt32>
     private var filled = 0
     private var seen = TupleSet()
-    private let seedCache: SeedCache?
+    private let contextCache: ContextCache?
     private let greenThreshold: UInt32
     public convenience init(partition: GreenListPartition, deduplicate: Bool = true, recordStatuses: Bool = false,
                             cacheSeeds: Bool = true) {
         self.init(partition: partition, deduplicate: deduplicate, recordStatuses: recordStatuses,
-                  seedCache: cacheSeeds ? SeedCache(contextWidth: partition.parameters.contextWidth) : nil)
+                  contextCache: cacheSeeds ? ContextCache(contextWidth: partition.parameters.contextWidth) : nil)
     }
 
-    init(partition: GreenListPartition, deduplicate: Bool, recordStatuses: Bool, seedCache: SeedCache?) {
+    init(partition: GreenListPartition, deduplicate: Bool, recordStatuses: Bool, contextCache: ContextCache?) {
         self.partition = partition
         self.deduplicate = deduplicate
         self.recordStatuses = recordStatuses
-        self.seedCache = seedCache
+        self.contextCache = contextCache
         self.h = partition.parameters.contextWidth
         self.greenThreshold = partition.parameters.greenThreshold
         self.window = .allocate(capacity: partition.parameters.contextWidth)
@@ -77,7 +77,7 @@ public final class TupleScorer {
             self.seen = seen
         }
         let h = self.h, window = self.window, record = recordStatuses, dedup = deduplicate
-        let threshold = greenThreshold, cache = seedCache, partition = self.partition
+        let threshold = greenThreshold, cache = contextCache, partition = self.partition
         for token in tokens {
             defer {
                 count += 1

@@ -95,7 +95,7 @@ struct Calibrate: ParsableCommand {
 
         func score(_ paths: [String], with detector: Detector, label: String, keep: Bool) throws -> [CalibrationSample] {
             var samples: [CalibrationSample] = []
-            var progress = Progress(label)
+            var progress = Progress(label + " documents")
             do {
                 try Documents.forEach(in: paths) { source, content in
                     let ids: [UInt32]
@@ -108,10 +108,10 @@ struct Calibrate: ParsableCommand {
                     let result: DetectionResult
                     do { result = try detector.detect(ids) } catch { throw CLIFailure("\(error)") }
                     samples.append(CalibrationSample(result: result, keepStatuses: keep))
-                    progress.tick()
+                    progress.advance()
                 }
             } catch let error as InputError { throw CLIFailure(error.description) }
-            progress.done()
+            progress.finish()
             return samples
         }
 
@@ -169,7 +169,7 @@ extension Calibrate {
         do { processor = try WatermarkLogitsProcessor(key: key, parameters: parameters) } catch { throw CLIFailure(error.description) }
         let baseSeed = generation.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         var samples: [CalibrationSample] = []
-        var progress = Progress("generated positives")
+        var progress = Progress("positives generated", total: openings.count)
         for (i, opening) in openings.enumerated() {
             let ids = try runner.encode("Continue this text in the same style:\n\n" + opening, source: "--generate \(i + 1)")
             let result = try runner.generate(after: ids, sampling: generation.sampling(seed: baseSeed &+ UInt64(i)),
@@ -181,9 +181,9 @@ extension Calibrate {
                 throw CLIFailure("\(error)")
             }
             samples.append(CalibrationSample(result: detected, keepStatuses: true))
-            progress.tick()
+            progress.advance()
         }
-        progress.done()
+        progress.finish()
         return samples
     }
 }

@@ -79,9 +79,12 @@ struct Detect: ParsableCommand {
         options.attribution = attribution || highlight
         options.cacheSeeds = !noSeedCache
         let loadedKeys = try keys.loadKeys()
-        let text = ids ? nil : TextInput(tokenizerPath: tokenizer, normalize: !noNormalize)
+        // Loaded lazily: once for text, and for a calibration file's fingerprint check.
+        let input = TextInput(tokenizerPath: tokenizer, normalize: !noNormalize)
+        let text = ids ? nil : input
         if let calibration {
-            options.calibratedMinimumScore = try calibratedThreshold(calibration, keys: loadedKeys, parameters: parameters)
+            options.calibratedMinimumScore = try calibratedThreshold(calibration, keys: loadedKeys, parameters: parameters,
+                                                                     tokenizer: input)
         }
         let detector: Detector
         do { detector = try Detector(keys: loadedKeys, parameters: parameters, options: options) } catch {
@@ -160,7 +163,8 @@ struct Detect: ParsableCommand {
 
     /// Loads a calibration file and returns its threshold for `--fpr`, refusing a file made for
     /// another key, tokenizer, scheme or parameters.
-    private func calibratedThreshold(_ path: String, keys: [WatermarkKey], parameters: SchemeParameters) throws -> Double {
+    private func calibratedThreshold(_ path: String, keys: [WatermarkKey], parameters: SchemeParameters,
+                                     tokenizer input: TextInput) throws -> Double {
         guard keys.count == 1 else { throw CLIFailure("\(path): a calibration file holds for one key; \(keys.count) were given") }
         let data = try ByteStream(path: path).readAll(limit: 64 << 20)
         let file: CalibrationFile
@@ -168,7 +172,7 @@ struct Detect: ParsableCommand {
             throw CLIFailure("\(path): not a calibration file from 'watermark calibrate'")
         }
         // Ids carry no tokenizer of their own: they are taken to come from --tokenizer (or the default).
-        let fingerprint = try TextInput(tokenizerPath: tokenizer, normalize: !noNormalize).tokenizer().fingerprint
+        let fingerprint = try input.tokenizer().fingerprint
         let mine = CalibrationFile.Parameters(gamma: parameters.gamma, effectiveGamma: parameters.effectiveGamma,
                                               contextWidth: parameters.contextWidth, deduplicate: !noDedup, minimumScored: minTokens,
                                               normalization: noNormalize ? "none" : TextNormalizer.version)

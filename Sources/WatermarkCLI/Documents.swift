@@ -52,21 +52,47 @@ enum Documents {
     }
 }
 
-/// A one-line progress counter on stderr, shown only when stderr is a terminal.
+/// Progress on stderr, only when stderr is a terminal: a bar when the total is known (batches
+/// of prompts), otherwise a running count; erased before text streams to the same terminal.
 struct Progress {
     let label: String
-    let enabled = Console.stderrIsTerminal
-    private var count = 0
+    let total: Int?
+    let enabled: Bool
+    private var done = 0
+    private var shown = false
 
-    init(_ label: String) { self.label = label }
-
-    mutating func tick() {
-        count += 1
-        if enabled && count % 25 == 0 { FileOutput.standardError.write("\r\(label): \(count) documents") }
+    init(_ label: String, total: Int? = nil) {
+        self.label = label
+        self.total = total
+        enabled = (total.map { $0 > 1 } ?? true) && Console.stderrIsTerminal
     }
 
-    func done() {
-        if enabled { FileOutput.standardError.write("\r\(label): \(count) documents\n") }
+    mutating func willStream(toTerminal: Bool) {
+        if enabled && shown && toTerminal {
+            FileOutput.standardError.write("\r\u{1B}[K")
+            shown = false
+        }
+    }
+
+    mutating func advance() {
+        done += 1
+        guard enabled else { return }
+        if let total {
+            let width = 30
+            let filled = width * done / max(1, total)
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            FileOutput.standardError.write("\r[\(bar)] \(done)/\(total) \(label)")
+        } else if done % 25 == 0 {
+            FileOutput.standardError.write("\r\(label): \(done)")
+        } else {
+            return
+        }
+        shown = true
+    }
+
+    func finish() {
+        guard enabled else { return }
+        if total == nil { FileOutput.standardError.write("\r\(label): \(done)\n") } else if shown { FileOutput.standardError.write("\n") }
     }
 }
 

@@ -77,7 +77,7 @@ struct Embed: ParsableCommand {
                                      threads: generation.threads)
         let tokenizer = runner.tokenizer, chat = runner.chat, path = runner.path
         let baseSeed = generation.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-        var progress = BatchProgress(total: inputs.count)
+        var progress = Progress("prompts", total: inputs.count)
         for (index, input) in inputs.enumerated() {
             let ids = try runner.encode(input.text, source: input.source)
             let sampling = generation.sampling(seed: baseSeed &+ UInt64(index))
@@ -230,41 +230,6 @@ struct TextStream {
         let lead = bytes[i]
         let needed = lead >= 0xF0 && lead < 0xF8 ? 4 : lead >= 0xE0 && lead < 0xF0 ? 3 : lead >= 0xC0 && lead < 0xE0 ? 2 : 1
         return needed > n - i ? i : n
-    }
-}
-
-/// "n/total prompts" on stderr for batches, only when stderr is a terminal; erased before
-/// text streams to the same terminal.
-struct BatchProgress {
-    let total: Int
-    let enabled: Bool
-    private var done = 0
-    private var shown = false
-
-    init(total: Int) {
-        self.total = total
-        enabled = total > 1 && Console.stderrIsTerminal
-    }
-
-    mutating func willStream(toTerminal: Bool) {
-        if enabled && shown && toTerminal {
-            FileOutput.standardError.write("\r\u{1B}[K")
-            shown = false
-        }
-    }
-
-    mutating func advance() {
-        done += 1
-        guard enabled else { return }
-        let width = 30
-        let filled = width * done / max(1, total)
-        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        FileOutput.standardError.write("\r[\(bar)] \(done)/\(total) prompts")
-        shown = true
-    }
-
-    func finish() {
-        if enabled && shown { FileOutput.standardError.write("\n") }
     }
 }
 

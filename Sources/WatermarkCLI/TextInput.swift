@@ -87,13 +87,6 @@ final class TextInput {
         return (validator.offset, pieces)
     }
 
-    func tokenize(bytes: [UInt8], source: String) throws -> (ids: [UInt32], pieces: [String]?) {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw InputError(source: source, problem: "is not valid UTF-8 text")
-        }
-        return try tokenize(text, source: source)
-    }
-
     func tokenize(_ text: String, source: String) throws -> (ids: [UInt32], pieces: [String]?) {
         if text.isEmpty { throw InputError(source: source, problem: "the text is empty") }
         let tokenizer = try tokenizer()

@@ -7,7 +7,7 @@ import Watermark
 /// Real text reuses a few thousand contexts (at h = 1, the common tokens), so most tuples hit.
 /// The table is owned by a `Detector` and shared by its documents, since short documents
 /// alone would rarely hit.
-final class SeedCache {
+final class ContextCache {
     private static let slots = 1 << 12
     private var keys: [SIMD8<UInt32>]
     private var prepared: [PreparedContext?]
