@@ -16,14 +16,17 @@ Tools/fetch-corpus.sh >/dev/null
 swift build -c release --product watermark >&2
 W=.build/release/watermark
 corpus="$cache/corpus"
-keys_en=100; keys_other=50
+keys_en=200; keys_other=50
 if [[ -n "${QUICK:-}" ]]; then keys_en=5; keys_other=3; fi
 
+echo "== common tuples of the English training split" >&2
+$W common-tuples "$corpus/en/train.jsonl" --out "$out/common-en.json" --force >&2
 echo "== null check: English held-out, $keys_en keys" >&2
-python3 Tools/evaluate_null.py --watermark "$W" --keys "$keys_en" --collection "en=$corpus/en/heldout.jsonl" > "$out/null-en.md"
+python3 Tools/evaluate_null.py --watermark "$W" --keys "$keys_en" --modes on,common,off --skip-common "en=$out/common-en.json" \
+    --collection "en=$corpus/en/heldout.jsonl" > "$out/null-en.md"
 echo "== null check: other languages and code, $keys_other keys" >&2
-python3 Tools/evaluate_null.py --watermark "$W" --keys "$keys_other" \
-    $(for l in de fr es it pt ru ja zh code; do echo "--collection $l=$corpus/$l/heldout.jsonl"; done) > "$out/null-other.md"
+python3 Tools/evaluate_null.py --watermark "$W" --keys "$keys_other" --modes on,common,off \
+    $(for l in de fr es it pt ru ja zh code; do echo "--collection $l=$corpus/$l/heldout.jsonl --skip-common $l=auto"; done) > "$out/null-other.md"
 
 if $W embed --help >/dev/null 2>&1; then
     key="$out/evaluation.key"

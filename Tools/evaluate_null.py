@@ -9,7 +9,7 @@ For every (document collection, key) pair it runs the release CLI
     u = P[X > s] + V·P[X = s] (V uniform), which is exactly Uniform(0, 1) under the null even
     though the binomial is discrete; plus mean and sd of z and a KS test of z against N(0, 1)
     for reference (z is discrete, so that KS is only indicative);
-  - the same with de-duplication off.
+  - the same with de-duplication off, and with a common-tuple list (`--skip-common`) if given.
 Documents below the minimum scored count (16) are left out, as detection calls them too-short.
 
   python3 Tools/evaluate_null.py --watermark .build/release/watermark --keys 5 \
@@ -40,6 +40,32 @@ def detect(binary: str, key: str, path: str, extra: list[str]) -> list[dict]:
     if out.returncode not in (0, 1):
         sys.exit(f"evaluate_null.py: detect failed on {path}: {out.stderr.strip()}")
     return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+
+
+_halves: dict[str, tuple[str, str, str, str]] = {}
+
+
+def detect_common(binary: str, key: str, path: str, common: str, work: str) -> list[dict]:
+    """Detection with a common-tuple list: `common` is a list file, or `auto` for two-fold
+    cross-fitting (each half scored with the list from the other), so no document is scored
+    with a list counted on itself."""
+    if common != "auto":
+        return detect(binary, key, path, ["--skip-common", common])
+    if path not in _halves:
+        lines = [l for l in open(path) if l.strip()]
+        tag = os.path.join(work, f"half{len(_halves)}")
+        parts = []
+        for h in (0, 1):
+            with open(f"{tag}-{h}.jsonl", "w") as f:
+                f.writelines(lines[h::2])
+            out = subprocess.run([binary, "common-tuples", f"{tag}-{h}.jsonl", "--out", f"{tag}-{h}.common.json", "--force"],
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                sys.exit(f"evaluate_null.py: common-tuples failed on {path}: {out.stderr.strip()}")
+            parts += [f"{tag}-{h}.jsonl", f"{tag}-{h}.common.json"]
+        _halves[path] = tuple(parts)
+    a, list_a, b, list_b = _halves[path]
+    return (detect(binary, key, a, ["--skip-common", list_b]) + detect(binary, key, b, ["--skip-common", list_a]))
 
 
 _size_cache: dict[tuple[int, float, float], float] = {}
@@ -82,6 +108,11 @@ def analyse(rows: list[dict], rng: np.random.Generator, per_key: list[list[dict]
         rates = sorted(sum(r["log10p"] <= np.log10(alpha) for r in rs if r["verdict"] != "too-short")
                        / max(1, sum(r["verdict"] != "too-short" for r in rs)) for rs in per_key)
         result[f"per_key_{alpha:g}"] = (rates[len(rates) // 10], rates[len(rates) // 2], rates[-1 - len(rates) // 10], rates[-1])
+        # Keys are the independent draws (documents share tuples, so pairs are not): a one-sided
+        # 95% t bound on the mean of the per-key rates is the honest interval for the pooled rate.
+        k_count = len(rates)
+        result[f"fpr_upper_keys_{alpha:g}"] = (float(np.mean(rates) + stats.t.ppf(0.95, k_count - 1) * np.std(rates, ddof=1) / np.sqrt(k_count))
+                                              if k_count > 1 else 1.0)
     return result
 
 
@@ -90,6 +121,8 @@ def main() -> None:
     ap.add_argument("--watermark", default=".build/release/watermark")
     ap.add_argument("--keys", type=int, default=5)
     ap.add_argument("--collection", action="append", required=True, help="NAME=FILE.jsonl")
+    ap.add_argument("--skip-common", action="append", default=[], help="NAME=LIST.json from 'watermark common-tuples'")
+    ap.add_argument("--modes", default="on,off", help="comma-separated: on (dedup), common (dedup + list), off (no dedup)")
     ap.add_argument("--seed", type=int, default=20261123)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -100,22 +133,34 @@ def main() -> None:
         subprocess.run([args.watermark, "keygen", "--out", path], check=True, capture_output=True)
         keys.append(path)
     print("| collection | dedup | documents × keys (usable) | mean scored | mean z | sd z | KS p (PIT) | KS p (z vs N) "
-          "| FP at p≤1e-2 | FPR [95% upper] | exact size | one key's FPR: 10% / 50% / 90% / max "
-          "| FP at p≤1e-3 | FPR [95% upper] | exact size | one key's FPR: 10% / 50% / 90% / max |")
+          "| FP at p≤1e-2 | FPR [95% upper: pairs; keys] | exact size | one key's FPR: 10% / 50% / 90% / max "
+          "| FP at p≤1e-3 | FPR [95% upper: pairs; keys] | exact size | one key's FPR: 10% / 50% / 90% / max |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|")
+    lists = dict(spec.split("=", 1) for spec in args.skip_common)
     for spec in args.collection:
         name, path = spec.split("=", 1)
-        for dedup in (True, False):
-            per_key = [detect(args.watermark, key, path, [] if dedup else ["--no-dedup"]) for key in keys]
+        for mode in args.modes.split(","):
+            extra = {"on": [], "off": ["--no-dedup"]}.get(mode)
+            if mode == "common":
+                if name not in lists:
+                    continue
+                per_key = [detect_common(args.watermark, key, path, lists[name], work) for key in keys]
+            else:
+                per_key = [detect(args.watermark, key, path, extra) for key in keys]
             rows = [r for rs in per_key for r in rs]
             r = analyse(rows, rng, per_key)
-            print(f"| {name} | {'on' if dedup else 'off'} | {r['documents']} ({r['usable']}) | {r['mean_scored']:.0f} "
+            label = {"on": "on", "off": "off", "common": "on, common skipped"}[mode]
+            print(f"| {name} | {label} | {r['documents']} ({r['usable']}) | {r['mean_scored']:.0f} "
                   f"| {r['mean_z']:+.3f} | {r['sd_z']:.3f} | {r['ks_pit_p']:.3g} | {r['ks_z_p']:.3g} "
-                  f"| {r['fp_0.01']} | {r['fpr_0.01']:.4f} [{r['fpr_upper_0.01']:.4f}] | {r['size_0.01']:.4f} "
+                  f"| {r['fp_0.01']} | {r['fpr_0.01']:.4f} [{r['fpr_upper_0.01']:.4f}; {r['fpr_upper_keys_0.01']:.4f}] | {r['size_0.01']:.4f} "
                   f"| {' / '.join(f'{x:.4f}' for x in r['per_key_0.01'])} "
-                  f"| {r['fp_0.001']} | {r['fpr_0.001']:.5f} [{r['fpr_upper_0.001']:.5f}] | {r['size_0.001']:.5f} "
+                  f"| {r['fp_0.001']} | {r['fpr_0.001']:.5f} [{r['fpr_upper_0.001']:.5f}; {r['fpr_upper_keys_0.001']:.5f}] | {r['size_0.001']:.5f} "
                   f"| {' / '.join(f'{x:.4f}' for x in r['per_key_0.001'])} |",
                   flush=True)
+    if lists:
+        print("\nCommon tuples: a list from `watermark common-tuples` (default cut: tuples in 2% or more of the "
+              "reference documents). A named list file was built from other text (English: the training split); "
+              "`auto` means two-fold: each half of the collection is scored with the list built from the other half.")
     print(f"\n{args.keys} fresh keys per collection; each document is scored once per key "
           f"(documents × keys rows pooled). Rows of one key share the collection's common tuples, so "
           f"they are not independent trials: the Clopper–Pearson bound treats them as if they were, "

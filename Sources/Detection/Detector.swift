@@ -31,6 +31,9 @@ public struct DetectionOptions: Sendable, Hashable {
     /// A calibrated threshold on −log10 p (from a calibration file) that replaces the nominal
     /// `−log10 α`; calibration never makes it looser than the nominal one.
     public var calibratedMinimumScore: Double? = nil
+    /// Tuples to leave out of the count (see ``CommonTuples``); nil scores every tuple, as
+    /// SCHEME.md's detection does.
+    public var commonTuples: CommonTuples? = nil
 
     public init() {}
 
@@ -104,6 +107,10 @@ public struct DetectionResult: Sendable, Codable {
     public let window: WindowMatch?
     /// One status per token (`TokenStatus` raw values), when attribution was asked for.
     public let attribution: [TokenStatus]?
+    /// The fingerprint of the common-tuple list detection left out, when one was given.
+    public let commonTuples: String?
+    /// Positions whose tuple was on that list.
+    public let commonSkipped: Int?
 }
 
 /// Detects the `greenlist-v1` watermark under one or several keys.
@@ -120,6 +127,7 @@ public final class Detector {
         guard !keys.isEmpty else { throw .noKeys }
         self.parameters = parameters
         self.options = try options.validated()
+        try CommonTuples.check(options.commonTuples, contextWidth: parameters.contextWidth)
         var partitions: [GreenListPartition] = []
         for key in keys {
             do { partitions.append(try GreenListPartition(key: key, parameters: parameters)) } catch { throw .watermark(error) }
@@ -140,7 +148,8 @@ public final class Detector {
     public func makeSession() -> DetectionSession {
         let needStatuses = options.windowedScan || options.attribution
         return DetectionSession(detector: self, scorers: zip(partitions, contextCaches).map {
-            TupleScorer(partition: $0, deduplicate: options.deduplicate, recordStatuses: needStatuses, contextCache: $1)
+            TupleScorer(partition: $0, deduplicate: options.deduplicate, recordStatuses: needStatuses, contextCache: $1,
+                        commonTuples: options.commonTuples)
         })
     }
 }
@@ -224,6 +233,8 @@ public final class DetectionSession {
             keysTried: perKey.count, falsePositiveRate: options.falsePositiveRate,
             minimumScored: options.minimumScored, minimumScore: minimumScore,
             calibrated: options.calibratedMinimumScore != nil, verdict: verdict, keys: keys, window: best.window,
-            attribution: options.attribution ? best.scorer.statuses : nil)
+            attribution: options.attribution ? best.scorer.statuses : nil,
+            commonTuples: options.commonTuples?.fingerprint,
+            commonSkipped: options.commonTuples == nil ? nil : best.scorer.skippedCommon)
     }
 }

@@ -10,6 +10,8 @@ public enum TokenStatus: UInt8, Sendable, Codable, CaseIterable {
     case red = 2
     /// A repeat of an earlier (context, token) tuple, skipped by de-duplication.
     case repeated = 3
+    /// On the common-tuple list given to detection, so not scored.
+    case common = 4
 }
 
 /// Scores a token stream one token at a time under one key, as SCHEME.md's detection says.
@@ -23,6 +25,9 @@ public final class TupleScorer {
     public private(set) var tokens = 0
     public private(set) var scored = 0
     public private(set) var green = 0
+    /// Positions left out because their tuple is on the common-tuple list.
+    public private(set) var skippedCommon = 0
+    public let commonTuples: CommonTuples?
     /// One entry per token when `recordStatuses` was set, else empty.
     public private(set) var statuses: [TokenStatus] = []
 
@@ -34,13 +39,19 @@ public final class TupleScorer {
     private var seen = TupleSet()
     private let contextCache: ContextCache?
     private let greenThreshold: UInt32
+    /// - Parameter commonTuples: tuples to leave out; its context width must be the scheme's.
     public convenience init(partition: GreenListPartition, deduplicate: Bool = true, recordStatuses: Bool = false,
-                            cacheSeeds: Bool = true) {
+                            cacheSeeds: Bool = true, commonTuples: CommonTuples? = nil) throws(DetectionError) {
+        try CommonTuples.check(commonTuples, contextWidth: partition.parameters.contextWidth)
         self.init(partition: partition, deduplicate: deduplicate, recordStatuses: recordStatuses,
-                  contextCache: cacheSeeds ? ContextCache(contextWidth: partition.parameters.contextWidth) : nil)
+                  contextCache: cacheSeeds ? ContextCache(contextWidth: partition.parameters.contextWidth) : nil,
+                  commonTuples: commonTuples)
     }
 
-    init(partition: GreenListPartition, deduplicate: Bool, recordStatuses: Bool, contextCache: ContextCache?) {
+    /// `commonTuples` has been checked against the context width.
+    init(partition: GreenListPartition, deduplicate: Bool, recordStatuses: Bool, contextCache: ContextCache?,
+         commonTuples: CommonTuples?) {
+        self.commonTuples = commonTuples
         self.partition = partition
         self.deduplicate = deduplicate
         self.recordStatuses = recordStatuses
@@ -68,16 +79,18 @@ public final class TupleScorer {
     /// 8% of detection time).
     public func append(contentsOf tokens: some Sequence<UInt32>) throws(WatermarkError) {
         var count = self.tokens, scored = self.scored, green = self.green, filled = self.filled
+        var skipped = self.skippedCommon
         var seen = self.seen
         defer {
             self.tokens = count
             self.scored = scored
             self.green = green
+            self.skippedCommon = skipped
             self.filled = filled
             self.seen = seen
         }
         let h = self.h, window = self.window, record = recordStatuses, dedup = deduplicate
-        let threshold = greenThreshold, cache = contextCache, partition = self.partition
+        let threshold = greenThreshold, cache = contextCache, partition = self.partition, common = commonTuples
         for token in tokens {
             defer {
                 count += 1
@@ -93,9 +106,17 @@ public final class TupleScorer {
                 if record { statuses.append(.context) }
                 continue
             }
-            if dedup, !seen.insert(tupleKey(token)) {
-                if record { statuses.append(.repeated) }
-                continue
+            if dedup || common != nil {
+                let key = TupleKey.make(context: UnsafeBufferPointer(window), token: token)
+                if let common, common.contains(key: key) {
+                    skipped += 1
+                    if record { statuses.append(.common) }
+                    continue
+                }
+                if dedup, !seen.insert(key) {
+                    if record { statuses.append(.repeated) }
+                    continue
+                }
             }
             let score: UInt32
             if let cache {
@@ -108,23 +129,5 @@ public final class TupleScorer {
             if isGreen { green += 1 }
             if record { statuses.append(isGreen ? .green : .red) }
         }
-    }
-
-    /// The de-duplication key of (context, token). For h = 1 it is the exact pair; for longer
-    /// contexts a 64-bit mix, whose collisions (about n²/2⁶⁵ for n distinct tuples, under 1e-6
-    /// for six million) can only drop a tuple from the count, never add a green one.
-    private func tupleKey(_ token: UInt32) -> UInt64 {
-        if h == 1 { return UInt64(window[0]) << 32 | UInt64(token) }
-        var x: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(h)
-        for i in 0..<h { x = Self.mix(x ^ UInt64(window[i])) }
-        return Self.mix(x ^ (UInt64(token) << 1 | 1))
-    }
-
-    private static func mix(_ value: UInt64) -> UInt64 {
-        // splitmix64's finaliser: a bijection with full avalanche.
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

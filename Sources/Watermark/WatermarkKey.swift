@@ -70,10 +70,10 @@ public struct WatermarkKey: Sendable, Hashable, CustomStringConvertible, CustomD
     }
 }
 
-enum Hex {
+package enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    package static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []
         for b in bytes {
             out.append(digits[Int(b >> 4)])

@@ -17,6 +17,7 @@ struct Calibrate: ParsableCommand {
 
     @OptionGroup var keys: KeyOptions
     @OptionGroup var scheme: SchemeOptions
+    @OptionGroup var common: CommonTupleOptions
 
     @Option(name: .customLong("negatives"), help: ArgumentHelp("Human text: a file, a folder or a .jsonl file (repeatable).", valueName: "path"))
     var negatives: [String] = []
@@ -86,6 +87,7 @@ struct Calibrate: ParsableCommand {
         options.deduplicate = !noDedup
         options.minimumScored = minTokens
         options.attribution = false
+        options.commonTuples = try common.load(tokenizer: input, contextWidth: parameters.contextWidth)
         let negativeDetector: Detector, positiveDetector: Detector
         do {
             negativeDetector = try Detector(keys: keys, parameters: parameters, options: options)
@@ -127,10 +129,11 @@ struct Calibrate: ParsableCommand {
             negatives: negativeSamples, positives: positiveSamples,
             rates: (rates.isEmpty ? Calibrator.defaultRates : rates).sorted(by: >),
             keyID: keys[0].keyID,
-            tokenizer: .init(fingerprint: tok.fingerprint, name: (input.tokenizerPath ?? DefaultModel.path).split(separator: "/").last.map(String.init) ?? ""),
+            tokenizer: .init(fingerprint: tok.fingerprint, name: input.tokenizerName),
             parameters: .init(gamma: parameters.gamma, effectiveGamma: parameters.effectiveGamma,
                               contextWidth: parameters.contextWidth, deduplicate: !noDedup, minimumScored: minTokens,
-                                              normalization: noNormalize ? "none" : TextNormalizer.version),
+                              normalization: noNormalize ? "none" : TextNormalizer.version,
+                              commonTuples: options.commonTuples?.fingerprint),
             tool: "watermark \(WatermarkCommand.configuration.version)")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

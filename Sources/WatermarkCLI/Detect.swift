@@ -13,6 +13,7 @@ struct Detect: ParsableCommand {
 
     @OptionGroup var keys: KeyOptions
     @OptionGroup var scheme: SchemeOptions
+    @OptionGroup var common: CommonTupleOptions
 
     @Argument(help: ArgumentHelp("Files to test; '-' or none reads standard input. Each file is one document (with --jsonl, one per line).",
                                  valueName: "file"))
@@ -42,7 +43,7 @@ struct Detect: ParsableCommand {
     @Flag(help: "Also scan windows for a watermarked stretch inside longer text; the p-value is corrected for every window tried.")
     var scan = false
 
-    @Flag(help: "With --json, include one status per token (0 context, 1 green, 2 red, 3 repeated).")
+    @Flag(help: "With --json, include one status per token (0 context, 1 green, 2 red, 3 repeated, 4 common).")
     var attribution = false
 
     @Option(help: ArgumentHelp("A calibration file from 'watermark calibrate' for this key, tokenizer and parameters: its threshold for --fpr decides.", valueName: "file"))
@@ -82,9 +83,10 @@ struct Detect: ParsableCommand {
         // Loaded lazily: once for text, and for a calibration file's fingerprint check.
         let input = TextInput(tokenizerPath: tokenizer, normalize: !noNormalize)
         let text = ids ? nil : input
+        options.commonTuples = try common.load(tokenizer: input, contextWidth: parameters.contextWidth)
         if let calibration {
             options.calibratedMinimumScore = try calibratedThreshold(calibration, keys: loadedKeys, parameters: parameters,
-                                                                     tokenizer: input)
+                                                                     tokenizer: input, commonTuples: options.commonTuples?.fingerprint)
         }
         let detector: Detector
         do { detector = try Detector(keys: loadedKeys, parameters: parameters, options: options) } catch {
@@ -164,7 +166,7 @@ struct Detect: ParsableCommand {
     /// Loads a calibration file and returns its threshold for `--fpr`, refusing a file made for
     /// another key, tokenizer, scheme or parameters.
     private func calibratedThreshold(_ path: String, keys: [WatermarkKey], parameters: SchemeParameters,
-                                     tokenizer input: TextInput) throws -> Double {
+                                     tokenizer input: TextInput, commonTuples: String?) throws -> Double {
         guard keys.count == 1 else { throw CLIFailure("\(path): a calibration file holds for one key; \(keys.count) were given") }
         let data = try ByteStream(path: path).readAll(limit: 64 << 20)
         let file: CalibrationFile
@@ -175,7 +177,8 @@ struct Detect: ParsableCommand {
         let fingerprint = try input.tokenizer().fingerprint
         let mine = CalibrationFile.Parameters(gamma: parameters.gamma, effectiveGamma: parameters.effectiveGamma,
                                               contextWidth: parameters.contextWidth, deduplicate: !noDedup, minimumScored: minTokens,
-                                              normalization: noNormalize ? "none" : TextNormalizer.version)
+                                              normalization: noNormalize ? "none" : TextNormalizer.version,
+                                              commonTuples: commonTuples)
         if let problem = file.mismatch(keyID: keys[0].keyID, tokenizerFingerprint: fingerprint, parameters: mine) {
             throw CLIFailure("\(path): \(problem)")
         }

@@ -15,6 +15,9 @@ enum DetectionSummary {
         let dedup = r.deduplicated ? "distinct " : ""
         lines.append("  p = \(formatP(log10: r.log10p)), z = \(format(r.z, digits: 2)); \(r.green) of \(r.scored) \(dedup)tuples green "
                      + "(\(r.tokens) tokens, γ' = \(format(r.effectiveGamma, digits: 4)), h = \(r.contextWidth))")
+        if let skipped = r.commonSkipped {
+            lines.append("  \(skipped) tokens left out as common tuples (--skip-common)")
+        }
         if r.verdict == .tooShort {
             lines.append("  needs at least \(r.minimumScored) scored tuples (--min-tokens) for a verdict")
         }
@@ -31,7 +34,7 @@ enum DetectionSummary {
         return lines.joined(separator: "\n")
     }
 
-    /// Tokens with ANSI colours by status: green, red, dim for repeats and context.
+    /// Tokens with ANSI colours by status: green, red, dim for context, repeats and common tuples.
     static func highlighted(statuses: [TokenStatus], pieces: [String]?, ids: [UInt32]?, colour: Bool) -> String {
         var out = ""
         for (i, status) in statuses.enumerated() {
@@ -40,14 +43,14 @@ enum DetectionSummary {
                 switch status {
                 case .green: out += "[+\(piece)]"
                 case .red: out += "[-\(piece)]"
-                case .repeated, .context: out += piece
+                case .repeated, .context, .common: out += piece
                 }
                 continue
             }
             switch status {
             case .green: out += "\u{1B}[42;30m\(piece)\u{1B}[0m"
             case .red: out += "\u{1B}[41;37m\(piece)\u{1B}[0m"
-            case .repeated, .context: out += "\u{1B}[2m\(piece)\u{1B}[0m"
+            case .repeated, .context, .common: out += "\u{1B}[2m\(piece)\u{1B}[0m"
             }
         }
         return out

@@ -24,6 +24,11 @@ final class TextInput {
         return input
     }
 
+    /// The tokenizer's file name, for calibration and common-tuple files (they also hold its fingerprint).
+    var tokenizerName: String {
+        (tokenizerPath ?? DefaultModel.path).split(separator: "/").last.map(String.init) ?? ""
+    }
+
     func tokenizer() throws -> BPETokenizer {
         if let loaded { return loaded }
         let path = try tokenizerPath ?? DefaultModel.requirePath(for: "tokenizer")

@@ -13,7 +13,7 @@ struct WatermarkCommand: ParsableCommand {
         commandName: "watermark",
         abstract: "Embed and detect a keyed green-list watermark (greenlist-v1) in generated text.",
         version: "0.1.0",
-        subcommands: [Keygen.self, Embed.self, Detect.self, Calibrate.self, Attack.self, Tokenize.self]
+        subcommands: [Keygen.self, Embed.self, Detect.self, Calibrate.self, CommonTuplesCommand.self, Attack.self, Tokenize.self]
     )
 
     static func main() {

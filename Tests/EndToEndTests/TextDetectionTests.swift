@@ -109,3 +109,60 @@ struct CalibrateCommandTests {
         #expect(notCalibration.status == 2 && notCalibration.stderr.contains("not a calibration file"))
     }
 }
+
+@Suite("watermark common-tuples")
+struct CommonTuplesCommandTests {
+    @Test func buildThenDetectAndCalibrateWithTheList() throws {
+        guard DefaultModelFixture.isAvailable() else { return }
+        let dir = try Scratch()
+        let key = try dir.write("k.hex", String(repeating: "5a", count: 32))
+        // Reference text: thirty short documents that share their opening sentence.
+        var reference = ""
+        var rng = SeededGenerator(seed: 91)
+        let words = ["river", "stone", "music", "garden", "winter", "letter", "window", "morning", "silver", "harbour"]
+        for _ in 0..<30 {
+            let rest = (0..<25).map { _ in words[Int.random(in: 0..<words.count, using: &rng)] }.joined(separator: " ")
+            reference += "{\"text\": \"It was the best of times, it was the worst of times. \(rest).\"}\n"
+        }
+        let referenceFile = try dir.write("ref.jsonl", reference)
+        let list = dir.path("common.json")
+        let made = try CLI.run(["common-tuples", referenceFile, "--out", list, "--min-fraction", "0.9"])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout.contains("30 documents"))
+        let again = try CLI.run(["common-tuples", referenceFile, "--out", list])
+        #expect(again.status == 2 && again.stderr.contains("--force"))
+
+        let text = "It was the best of times, it was the worst of times. Then the harbour froze over, and the letters stopped coming."
+        let plain = try CLI.run(["detect", "--key-file", key, "--json"], stdin: text)
+        let skipped = try CLI.run(["detect", "--key-file", key, "--json", "--skip-common", list], stdin: text)
+        #expect(skipped.status == 0 || skipped.status == 1, "\(skipped.stderr)")
+        let a = try #require(JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])
+        let b = try #require(JSONSerialization.jsonObject(with: Data(skipped.stdout.utf8)) as? [String: Any])
+        let left = try #require(b["commonSkipped"] as? Int)
+        #expect(left >= 10)  // the shared sentence's tuples
+        // Repeats of a listed tuple count as left out too, but de-duplication scored them once.
+        let before = try #require(a["scored"] as? Int), after = try #require(b["scored"] as? Int)
+        #expect(after < before && after >= before - left)
+        #expect(a["commonSkipped"] == nil)
+        let human = try CLI.run(["detect", "--key-file", key, "--skip-common", list], stdin: text)
+        #expect(human.stdout.contains("left out as common tuples"))
+
+        // A list for another context width, or a damaged list, is refused on one line.
+        let width = try CLI.run(["detect", "--key-file", key, "--context-width", "2", "--skip-common", list], stdin: text)
+        #expect(width.status == 2 && width.stderr.contains("context width 1"), "\(width.stderr)")
+        let damaged = try dir.write("damaged.json", try String(contentsOfFile: list, encoding: .utf8).replacingOccurrences(of: "\"documents\":30", with: "\"documents\":3"))
+        let refused = try CLI.run(["detect", "--key-file", key, "--skip-common", damaged], stdin: text)
+        #expect(refused.status == 2 && refused.stderr.hasPrefix("watermark: error: \(damaged): "), "\(refused.stderr)")
+        #expect(refused.stderr.split(separator: "\n").count == 1)
+
+        // A calibration made with the list holds only for detection with the same list.
+        let calibration = dir.path("cal.json")
+        let calibrated = try CLI.run(["calibrate", "--key-file", key, "--negatives", referenceFile, "--skip-common", list,
+                                      "--out", calibration, "--fpr", "0.01"])
+        #expect(calibrated.status == 0, "\(calibrated.stderr)")
+        let with = try CLI.run(["detect", "--key-file", key, "--calibration", calibration, "--fpr", "0.01", "--skip-common", list], stdin: text)
+        #expect(with.status == 0 || with.status == 1, "\(with.stderr)")
+        let without = try CLI.run(["detect", "--key-file", key, "--calibration", calibration, "--fpr", "0.01"], stdin: text)
+        #expect(without.status == 2 && without.stderr.contains("no common-tuple list"), "\(without.stderr)")
+    }
+}

@@ -47,9 +47,12 @@ public struct CalibrationFile: Codable, Sendable {
         public let minimumScored: Int
         /// The text normalisation applied before tokenizing (`TextNormalizer.version` or "none").
         public let normalization: String
+        /// The fingerprint of the common-tuple list detection leaves out, or nil for none.
+        public let commonTuples: String?
 
         public init(gamma: Double, effectiveGamma: Double, contextWidth: Int, deduplicate: Bool, minimumScored: Int,
-                    normalization: String = TextNormalizer.version) {
+                    normalization: String = TextNormalizer.version, commonTuples: String? = nil) {
+            self.commonTuples = commonTuples
             self.gamma = gamma
             self.effectiveGamma = effectiveGamma
             self.contextWidth = contextWidth
@@ -137,6 +140,10 @@ public struct CalibrationFile: Codable, Sendable {
         }
         if other.minimumScored != parameters.minimumScored {
             return "was made with --min-tokens \(parameters.minimumScored), not \(other.minimumScored)"
+        }
+        if other.commonTuples != parameters.commonTuples {
+            func name(_ fingerprint: String?) -> String { fingerprint.map { "common-tuple list \($0.prefix(16))…" } ?? "no common-tuple list" }
+            return "was made with \(name(parameters.commonTuples)); detection has \(name(other.commonTuples))"
         }
         return nil
     }

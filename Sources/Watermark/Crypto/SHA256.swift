@@ -1,8 +1,8 @@
 internal import CCryptoShim
 
 /// One-shot SHA-256 through OpenSSL's `EVP_Digest`.
-enum SHA256 {
-    static func hash(_ data: [UInt8]) throws(CryptoError) -> [UInt8] {
+package enum SHA256 {
+    package static func hash(_ data: [UInt8]) throws(CryptoError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         let ok = data.withUnsafeBufferPointer { d in

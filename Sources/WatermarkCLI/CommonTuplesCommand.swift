@@ -1,0 +1,93 @@
+import ArgumentParser
+import Detection
+import Foundation
+
+struct CommonTuplesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "common-tuples",
+        abstract: "List the (context, token) tuples common in your kind of text, for 'detect --skip-common'.",
+        discussion: """
+            Documents of one domain share their most common tuples, so under one key their \
+            scores move together and that key's false-positive rate strays from the nominal one. \
+            Leaving out the tuples found in many reference documents keeps the test exact (the \
+            list does not depend on the key) and the rate steadier. Give human text of the kind \
+            you will detect in: files, folders or .jsonl files, as for 'calibrate'. Use the list \
+            with the same tokenizer and context width, and calibrate with it too.
+            """)
+
+    @Argument(help: ArgumentHelp("Reference text: files, folders or .jsonl files (\"text\" or \"ids\" per line).", valueName: "path"))
+    var paths: [String] = []
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the list (JSON).", valueName: "file"))
+    var out: String
+
+    @Option(help: ArgumentHelp("Tokenizer (default: the default model's).", valueName: "path"))
+    var tokenizer: String?
+
+    @Option(name: .customLong("context-width"), help: ArgumentHelp("Context width h the list is for (1–8).", valueName: "tokens"))
+    var contextWidth = 1
+
+    @Option(name: .customLong("min-fraction"),
+            help: ArgumentHelp("List tuples found in at least this fraction of the documents.", valueName: "fraction"))
+    var minimumFraction = CommonTuplesBuilder.defaultMinimumDocumentFraction
+
+    @Option(name: .customLong("max-tuples"), help: ArgumentHelp("List at most this many (the most common).", valueName: "n"))
+    var maximumTuples: Int?
+
+    @Flag(name: .customLong("no-normalize"), help: "Tokenize text exactly as given (use the same setting when detecting).")
+    var noNormalize = false
+
+    @Flag(help: "Replace an existing file.")
+    var force = false
+
+    @Flag(help: "Print a JSON summary instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard !paths.isEmpty else { throw ValidationError("give reference text (files, folders or .jsonl files)") }
+        guard (1...8).contains(contextWidth) else { throw ValidationError("--context-width must be 1 to 8 (got \(contextWidth))") }
+        guard minimumFraction > 0, minimumFraction <= 1 else {
+            throw ValidationError("--min-fraction must be greater than 0 and at most 1 (got \(minimumFraction))")
+        }
+        if let maximumTuples, maximumTuples < 1 { throw ValidationError("--max-tuples must be at least 1 (got \(maximumTuples))") }
+    }
+
+    func run() throws {
+        if !force && FileManager.default.fileExists(atPath: out) {
+            throw CLIFailure("\(out): already exists; pass --force to replace it")
+        }
+        let input = TextInput(tokenizerPath: tokenizer, normalize: !noNormalize)
+        let tok = try input.tokenizer()
+        var builder: CommonTuplesBuilder
+        do { builder = try CommonTuplesBuilder(contextWidth: contextWidth) } catch { throw CLIFailure(error.description) }
+        var progress = Progress("reference documents")
+        do {
+            try Documents.forEach(in: paths) { source, content in
+                switch content {
+                case .ids(let ids): builder.add(document: ids)
+                case .text(let text):
+                    guard !text.isEmpty else { return }
+                    builder.add(document: try input.tokenize(text, source: source).ids)
+                }
+                progress.advance()
+            }
+        } catch let error as InputError { throw CLIFailure(error.description) }
+        progress.finish()
+        let list: CommonTuples
+        do {
+            list = try builder.build(minimumDocumentFraction: minimumFraction, maximumCount: maximumTuples,
+                                     tokenizer: .init(fingerprint: tok.fingerprint, name: input.tokenizerName),
+                                     normalization: noNormalize ? "none" : TextNormalizer.version)
+        } catch { throw CLIFailure(error.description) }
+        try writeAtomically(String(decoding: try list.encoded(), as: UTF8.self), to: out)
+        let coverage = builder.coverage(of: list)
+        if json {
+            print(JSONOutput.line(["path": .string(out), "tuples": .int(list.tuples.count), "documents": .int(list.documents),
+                                   "minimumDocumentFraction": .double(minimumFraction), "fingerprint": .string(list.fingerprint),
+                                   "coverage": .double(coverage)]))
+        } else {
+            print("wrote \(out): \(list.tuples.count) tuples found in at least \(DetectionSummary.format(100 * minimumFraction, digits: 3))% of "
+                  + "\(list.documents) documents; they are \(DetectionSummary.format(100 * coverage, digits: 3))% of these documents' distinct tuples")
+        }
+    }
+}
