@@ -28,6 +28,9 @@ struct Calibrate: ParsableCommand {
     @Option(name: .customLong("generate"), help: ArgumentHelp("Also generate this many watermarked positives with the model, prompted with the openings of the human documents.", valueName: "n"))
     var generateCount = 0
 
+    @Option(help: ArgumentHelp("With --generate: keep each generated document in this JSON Lines file as it is made (the format of 'embed --json'); a run that was stopped resumes from it.", valueName: "file"))
+    var generated: String?
+
     @Option(help: ArgumentHelp("Model for --generate (default: the default model); its tokenizer is then the tokenizer.", valueName: "path"))
     var model: String?
 
@@ -68,6 +71,7 @@ struct Calibrate: ParsableCommand {
         guard !negatives.isEmpty else { throw ValidationError("give human text with --negatives") }
         guard generateCount >= 0 else { throw ValidationError("--generate must be 0 or more (got \(generateCount))") }
         if generateCount > 0 && tokenizer != nil { throw ValidationError("with --generate the model's own tokenizer is used; drop --tokenizer") }
+        if generated != nil && generateCount == 0 { throw ValidationError("--generated keeps the documents of --generate N; add --generate") }
         guard delta.isFinite, delta >= 0 else { throw ValidationError("--delta must be a finite number ≥ 0 (got \(delta))") }
         guard minTokens >= 1 else { throw ValidationError("--min-tokens must be at least 1 (got \(minTokens))") }
         for r in rates where !(r > 0 && r < 1) { throw ValidationError("--fpr must be strictly between 0 and 1 (got \(r))") }
@@ -167,27 +171,115 @@ extension Calibrate {
             if words.count >= 10 { openings.append(words.joined(separator: " ")) }
         }
         guard !openings.isEmpty else { throw CLIFailure("--generate needs human text documents to take prompts from") }
-        let runner = try ModelRunner(modelPath: model, raw: false, system: nil, ignoreEOS: false, threads: generation.threads)
+        let modelPath = try model ?? DefaultModel.requirePath(for: "model")
+        let modelName = (modelPath as NSString).lastPathComponent
+        let prompts = openings.map { "Continue this text in the same style:\n\n" + $0 }
+        var kept = try generated.map {
+            try KeptPositives(path: $0, keyID: key.keyID, parameters: parameters, model: modelName, prompts: prompts)
+        }
+        func sample(_ text: String, source: String) throws -> CalibrationSample {
+            do { return CalibrationSample(result: try detector.detect(try input.tokenize(text, source: source).ids), keepStatuses: true) } catch let error as DetectionError {
+                throw CLIFailure(error.description)
+            }
+        }
+        var samples: [CalibrationSample] = []
+        for record in (kept?.records ?? []).prefix(openings.count) where !record.text.isEmpty {
+            samples.append(try sample(record.text, source: "\(generated!):\(record.index + 1)"))
+        }
+        let done = min(kept?.records.count ?? 0, openings.count)
+        guard done < openings.count else { return samples }
+        // A resumed run continues the seed sequence of the run it resumes.
+        let baseSeed = generation.seed ?? kept?.baseSeed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        let runner = try ModelRunner(modelPath: modelPath, raw: false, system: nil, ignoreEOS: false, threads: generation.threads)
         let processor: WatermarkLogitsProcessor
         do { processor = try WatermarkLogitsProcessor(key: key, parameters: parameters) } catch { throw CLIFailure(error.description) }
-        let baseSeed = generation.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-        var samples: [CalibrationSample] = []
         var progress = Progress("positives generated", total: openings.count)
-        for (i, opening) in openings.enumerated() {
-            let ids = try runner.encode("Continue this text in the same style:\n\n" + opening, source: "--generate \(i + 1)")
-            let result = try runner.generate(after: ids, sampling: generation.sampling(seed: baseSeed &+ UInt64(i)),
-                                             processor: processor, maxTokens: generation.maxTokens)
+        for _ in 0..<done { progress.advance() }
+        for i in done..<openings.count {
+            let prompt = prompts[i]
+            let ids = try runner.encode(prompt, source: "--generate \(i + 1)")
+            let sampling = generation.sampling(seed: baseSeed &+ UInt64(i))
+            let result = try runner.generate(after: ids, sampling: sampling, processor: processor, maxTokens: generation.maxTokens)
             let text = runner.tokenizer.decode(result.tokens, skipSpecialTokens: true)
-            guard !text.isEmpty else { continue }
-            let detected: DetectionResult
-            do { detected = try detector.detect(try input.tokenize(text, source: "--generate \(i + 1)").ids) } catch {
-                throw CLIFailure("\(error)")
-            }
-            samples.append(CalibrationSample(result: detected, keepStatuses: true))
+            try kept?.append(EmbedRecord(
+                index: i, id: nil, prompt: prompt, chat: runner.chat != nil, text: text, ids: result.tokens, keyID: key.keyID,
+                watermark: true, scheme: SchemeParameters.scheme, gamma: parameters.gamma, contextWidth: parameters.contextWidth,
+                delta: parameters.delta, maxTokens: generation.maxTokens, sampling: sampling, model: modelName,
+                promptTokens: ids.count, generatedTokens: result.tokens.count, stopReason: result.stopReason.rawValue,
+                tokensPerSecond: result.tokensPerSecond, promptTokensPerSecond: result.promptTokensPerSecond,
+                watermarkMillisecondsPerToken: nil, perplexity: nil))
+            if !text.isEmpty { samples.append(try sample(text, source: "--generate \(i + 1)")) }
             progress.advance()
         }
         progress.finish()
         return samples
+    }
+}
+
+/// The `--generated` file: positives already made by an earlier (perhaps stopped) run, and
+/// where new ones are appended, one complete line at a time.
+struct KeptPositives {
+    struct Record {
+        let index: Int
+        let text: String
+        let seed: UInt64?
+    }
+
+    let path: String
+    private(set) var records: [Record] = []
+    private let handle: FileHandle
+
+    /// The seed of document 0 in the run that wrote the file, when it says.
+    var baseSeed: UInt64? { records.first.flatMap { r in r.seed.map { $0 &- UInt64(r.index) } } }
+
+    /// Reads what is there, refusing documents made with another key, scheme parameters,
+    /// model or prompts; a last line cut short by a stopped run is dropped.
+    init(path: String, keyID: String, parameters: SchemeParameters, model: String, prompts: [String]) throws {
+        self.path = path
+        var good = Data()
+        if FileManager.default.fileExists(atPath: path) {
+            let data = Data(try ByteStream(path: path).readAll(limit: 1 << 30))
+            var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
+            if data.last != 0x0A { lines.removeLast() }  // unfinished (or empty) tail
+            for (n, line) in lines.enumerated() where !line.isEmpty {
+                let where_ = "\(path):\(n + 1)"
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                      let text = object["text"] as? String, let index = object["index"] as? Int, index == records.count else {
+                    throw CLIFailure("\(where_): not a document this command wrote; give --generated a new file")
+                }
+                let made = (object["keyID"] as? String, object["gamma"] as? Double, object["contextWidth"] as? Int,
+                            object["delta"] as? Double, object["model"] as? String)
+                guard made.0 == keyID, made.1 == parameters.gamma, made.2 == parameters.contextWidth,
+                      made.3 == parameters.delta, made.4 == model else {
+                    throw CLIFailure("\(where_): was generated with another key, gamma, context width, delta or model; give --generated a new file")
+                }
+                if index < prompts.count, object["prompt"] as? String != prompts[index] {
+                    throw CLIFailure("\(where_): was generated from another prompt (other --negatives); give --generated a new file")
+                }
+                records.append(Record(index: index, text: text, seed: (object["seed"] as? NSNumber)?.uint64Value))
+                good.append(line)
+                good.append(0x0A)
+            }
+            if good.count != data.count { try writeAtomically(String(decoding: good, as: UTF8.self), to: path) }
+        } else {
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644]) else {
+                throw CLIFailure("\(path): cannot create the file")
+            }
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw CLIFailure("\(path): cannot open it for writing") }
+        self.handle = handle
+        do { try handle.seekToEnd() } catch { throw CLIFailure("\(path): \(error.localizedDescription)") }
+    }
+
+    /// Appends one document as a whole line, flushed before the next is generated.
+    mutating func append(_ record: EmbedRecord) throws {
+        do {
+            try handle.write(contentsOf: Data((JSONOutput.line(encoding: record) + "\n").utf8))
+            try handle.synchronize()
+        } catch {
+            throw CLIFailure("\(path): cannot write (\(error.localizedDescription))")
+        }
+        records.append(Record(index: record.index, text: record.text, seed: record.sampling.seed))
     }
 }
 

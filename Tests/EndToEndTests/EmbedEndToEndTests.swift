@@ -151,4 +151,47 @@ struct CalibrationEndToEndTests {
                                "--tokenizer", "x", "--out", dir.path("x.json")])
         #expect(bad.status == 2 && bad.stderr.contains("--tokenizer"))
     }
+
+    /// `--generated` keeps each document as it is made; a run stopped part-way (here: the file
+    /// cut in the middle of its second line) resumes and ends with what an unbroken run makes.
+    @Test func aStoppedGenerationResumes() throws {
+        guard DefaultModelFixture.isAvailable() else { return }
+        let negatives = Self.corpus.appendingPathComponent("train.jsonl").path
+        guard FileManager.default.fileExists(atPath: negatives) else {
+            if Repository.isCI { Issue.record("\(negatives) is missing; CI must run Tools/fetch-corpus.sh --small") }
+            return
+        }
+        let dir = try Scratch()
+        let key = dir.path("k.hex")
+        #expect(try CLI.run(["keygen", "--out", key]).status == 0)
+        let kept = dir.path("generated.jsonl")
+        let arguments = ["calibrate", "--key-file", key, "--negatives", negatives, "--generate", "3", "--max-tokens", "24",
+                         "--generated", kept, "--fpr", "0.01", "--force", "--json"]
+        let whole = try CLI.run(arguments + ["--out", dir.path("a.json")])
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let lines = try String(contentsOfFile: kept, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+        // The file is itself a positives file.
+        #expect(lines.allSatisfy { $0.contains("\"text\":") && $0.contains("\"watermark\":true") })
+
+        try Data((lines[0] + "\n" + lines[1].prefix(lines[1].count / 2)).utf8).write(to: URL(fileURLWithPath: kept))
+        let resumed = try CLI.run(arguments + ["--out", dir.path("b.json")])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let again = try String(contentsOfFile: kept, encoding: .utf8).split(separator: "\n")
+        // Same seeds, same prompts: the same documents (their speed figures aside).
+        func texts(_ l: [Substring]) -> [String] {
+            l.map { line in ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["text"] as? String ?? "" }
+        }
+        #expect(texts(again) == texts(lines))
+        let a = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path("a.json")))) as? [String: Any])
+        let b = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path("b.json")))) as? [String: Any])
+        #expect((a["positives"] as? [String: Any])?["meanZ"] as? Double == (b["positives"] as? [String: Any])?["meanZ"] as? Double)
+
+        // Documents made under another key are not mixed in.
+        let other = dir.path("other.hex")
+        #expect(try CLI.run(["keygen", "--out", other]).status == 0)
+        let refused = try CLI.run(["calibrate", "--key-file", other, "--negatives", negatives, "--generate", "3",
+                                   "--generated", kept, "--out", dir.path("c.json")])
+        #expect(refused.status == 2 && refused.stderr.contains("another key"), "\(refused.stderr)")
+    }
 }
