@@ -28,12 +28,11 @@ echo "== null check: other languages and code, $keys_other keys" >&2
 python3 Tools/evaluate_null.py --watermark "$W" --keys "$keys_other" --modes on,common,off \
     $(for l in de fr es it pt ru ja zh code; do echo "--collection $l=$corpus/$l/heldout.jsonl --skip-common $l=auto"; done) > "$out/null-other.md"
 
-if $W embed --help >/dev/null 2>&1; then
-    key="$out/evaluation.key"
-    [[ -s "$key" ]] || $W keygen --out "$key" >/dev/null
-    n=200; [[ -n "${QUICK:-}" ]] && n=20
-    # Prompts: the openings of held-out human documents, so that the model writes on the same topics.
-    python3 - "$corpus/en/heldout.jsonl" "$n" > "$out/prompts.jsonl" <<'PY'
+key="$out/evaluation.key"
+[[ -s "$key" ]] || $W keygen --out "$key" >/dev/null
+n=200; [[ -n "${QUICK:-}" ]] && n=20
+# Prompts: the openings of held-out human documents, so that the model writes on the same topics.
+python3 - "$corpus/en/heldout.jsonl" "$n" > "$out/prompts.jsonl" <<'PY'
 import json, sys
 path, n = sys.argv[1], int(sys.argv[2])
 with open(path) as f:
@@ -41,19 +40,21 @@ with open(path) as f:
         words = json.loads(line)["text"].split()[:40]
         print(json.dumps({"prompt": "Continue this text in the same style:\n\n" + " ".join(words)}))
 PY
-    echo "== generation: $n watermarked and $n unwatermarked texts" >&2
-    $W embed --key-file "$key" --prompts "$out/prompts.jsonl" --max-tokens 256 --seed 1 --json > "$out/watermarked.jsonl"
-    $W embed --no-watermark --prompts "$out/prompts.jsonl" --max-tokens 256 --seed 1 --json > "$out/plain.jsonl"
-    echo "== power and quality over delta and gamma" >&2
-    python3 Tools/evaluate_power.py --watermark "$W" --prompts "$out/prompts.jsonl" --negatives "$corpus/en/train.jsonl" \
-        --out "$out/power" > "$out/power.md"
-    echo "== calibration on the training split" >&2
-    $W calibrate --key-file "$key" --negatives "$corpus/en/train.jsonl" --positives "$out/watermarked.jsonl" \
-        --out "$out/calibration.json" --plots "$out/plots" --force > "$out/calibration.txt"
-    echo "== robustness" >&2
-    python3 Tools/evaluate_robustness.py --watermark "$W" --key-file "$key" --positives "$out/watermarked.jsonl" \
-        --human "$corpus/en/heldout.jsonl" --paraphrase > "$out/robustness.md"
-else
-    echo "evaluate.sh: this build has no 'watermark embed' yet; power, calibration with positives and robustness are skipped" >&2
-fi
+echo "== generation: $n watermarked texts" >&2
+$W embed --key-file "$key" --prompts "$out/prompts.jsonl" --max-tokens 256 --seed 1 --json > "$out/watermarked.jsonl"
+echo "== power and quality over delta and gamma" >&2
+# Seven generations per prompt (six settings and the unwatermarked baseline): the first half of the prompts.
+head -n $((n / 2)) "$out/prompts.jsonl" > "$out/prompts-power.jsonl"
+python3 Tools/evaluate_power.py --watermark "$W" --prompts "$out/prompts-power.jsonl" --negatives "$corpus/en/train.jsonl" \
+    --out "$out/power" > "$out/power.md"
+echo "== calibration on the training split" >&2
+$W calibrate --key-file "$key" --negatives "$corpus/en/train.jsonl" --positives "$out/watermarked.jsonl" \
+    --out "$out/calibration.json" --plots "$out/plots" --force > "$out/calibration.txt"
+echo "== robustness" >&2
+python3 Tools/evaluate_robustness.py --watermark "$W" --key-file "$key" --positives "$out/watermarked.jsonl" \
+    --human "$corpus/en/heldout.jsonl" --paraphrase > "$out/robustness.md"
+echo "== power cost of the common-tuple list" >&2
+python3 Tools/evaluate_common.py --watermark "$W" --skip-common "$out/common-en.json" \
+    --key-file "$key" --positives "default sampling=$out/watermarked.jsonl" \
+    --key-file "$out/power/power.key" --positives "multinomial, δ 2, γ 0.25=$out/power/watermarked-d2-g0.25.jsonl" > "$out/common.md"
 echo "$out"
