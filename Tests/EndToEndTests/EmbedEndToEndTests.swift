@@ -93,14 +93,20 @@ struct EmbedEndToEndTests {
 struct CalibrationEndToEndTests {
     static var corpus: URL { Repository.cacheDirectory.appendingPathComponent("corpus/en-small") }
 
-    @Test func embedCalibrateDetect() throws {
-        guard DefaultModelFixture.isAvailable() else { return }
-        let negatives = Self.corpus.appendingPathComponent("train.jsonl").path
-        guard FileManager.default.fileExists(atPath: negatives) else {
-            if Repository.isCI { Issue.record("\(negatives) is missing; CI must run Tools/fetch-corpus.sh --small") }
-            else { print("skipped: \(negatives) is missing (run Tools/fetch-corpus.sh --small)") }
-            return
+    /// The small corpus's training documents; in CI their absence is a failure, not a skip.
+    static func negatives(sourceLocation: SourceLocation = #_sourceLocation) -> String? {
+        let path = corpus.appendingPathComponent("train.jsonl").path
+        if FileManager.default.fileExists(atPath: path) { return path }
+        if Repository.isCI {
+            Issue.record("\(path) is missing; CI must run Tools/fetch-corpus.sh --small", sourceLocation: sourceLocation)
+        } else {
+            print("skipped: \(path) is missing (run Tools/fetch-corpus.sh --small)")
         }
+        return nil
+    }
+
+    @Test func embedCalibrateDetect() throws {
+        guard DefaultModelFixture.isAvailable(), let negatives = Self.negatives() else { return }
         let dir = try Scratch()
         let key = dir.path("k.hex")
         #expect(try CLI.run(["keygen", "--out", key]).status == 0)
@@ -131,12 +137,7 @@ struct CalibrationEndToEndTests {
     }
 
     @Test func calibrateGeneratesItsOwnPositives() throws {
-        guard DefaultModelFixture.isAvailable() else { return }
-        let negatives = Self.corpus.appendingPathComponent("train.jsonl").path
-        guard FileManager.default.fileExists(atPath: negatives) else {
-            if Repository.isCI { Issue.record("\(negatives) is missing; CI must run Tools/fetch-corpus.sh --small") }
-            return
-        }
+        guard DefaultModelFixture.isAvailable(), let negatives = Self.negatives() else { return }
         let dir = try Scratch()
         let key = dir.path("k.hex")
         #expect(try CLI.run(["keygen", "--out", key]).status == 0)
@@ -155,12 +156,7 @@ struct CalibrationEndToEndTests {
     /// `--generated` keeps each document as it is made; a run stopped part-way (here: the file
     /// cut in the middle of its second line) resumes and ends with what an unbroken run makes.
     @Test func aStoppedGenerationResumes() throws {
-        guard DefaultModelFixture.isAvailable() else { return }
-        let negatives = Self.corpus.appendingPathComponent("train.jsonl").path
-        guard FileManager.default.fileExists(atPath: negatives) else {
-            if Repository.isCI { Issue.record("\(negatives) is missing; CI must run Tools/fetch-corpus.sh --small") }
-            return
-        }
+        guard DefaultModelFixture.isAvailable(), let negatives = Self.negatives() else { return }
         let dir = try Scratch()
         let key = dir.path("k.hex")
         #expect(try CLI.run(["keygen", "--out", key]).status == 0)

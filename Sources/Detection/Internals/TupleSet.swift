@@ -30,7 +30,7 @@ struct TupleSet {
         }
         if (count + 1) * 2 > capacity { grow() }
         let mask = capacity - 1
-        var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+        var i = TupleKey.slot(key, mask: mask)
         while true {
             let existing = slots[i]
             if existing == key { return false }
@@ -50,7 +50,7 @@ struct TupleSet {
         slots.initialize(repeating: 0, count: capacity)
         let mask = capacity - 1
         for j in 0..<oldCapacity where old[j] != 0 {
-            var i = Int(truncatingIfNeeded: (old[j] &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+            var i = TupleKey.slot(old[j], mask: mask)
             while slots[i] != 0 { i = (i + 1) & mask }
             slots[i] = old[j]
         }
