@@ -187,7 +187,7 @@ public struct CommonTuplesBuilder {
             throw .invalidOption("the minimum document fraction must be in (0, 1] (got \(minimumDocumentFraction))")
         }
         guard documents >= Self.minimumDocuments else {
-            throw .invalidOption("\(documents) reference documents are too few; give at least \(Self.minimumDocuments)")
+            throw .invalidOption("\(documents) reference document\(documents == 1 ? " is" : "s are") too few to tell common tuples from chance; give at least \(Self.minimumDocuments)")
         }
         if let maximumCount, maximumCount < 1 { throw .invalidOption("the maximum number of tuples must be at least 1") }
         let needed = max(2, Int((minimumDocumentFraction * Double(documents)).rounded(.up)))
