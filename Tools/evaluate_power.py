@@ -32,6 +32,15 @@ def run(cmd: list[str]) -> str:
 MULTINOMIAL = ["--temperature", "1", "--top-p", "1", "--min-p", "0", "--top-k", "0", "--repetition-penalty", "1"]
 
 
+def generate(path: str, cmd: list[str], reuse: bool) -> None:
+    """Writes the output of an `embed` run to path (kept as is with --reuse, if there)."""
+    if reuse and os.path.exists(path):
+        return
+    text = run(cmd)
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def perplexity(rows: list[dict]) -> float | None:
     values = [r["perplexity"] for r in rows if isinstance(r.get("perplexity"), (int, float))]
     if not values:
@@ -50,6 +59,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--deltas", default="1,2,4")
     ap.add_argument("--gammas", default="0.25,0.5")
+    ap.add_argument("--reuse", action="store_true", help="keep generated files already in --out; only re-analyse them")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     W = args.watermark
@@ -58,9 +68,8 @@ def main() -> None:
         run([W, "keygen", "--out", key])
 
     plain_path = os.path.join(args.out, "plain.jsonl")
-    with open(plain_path, "w") as f:
-        f.write(run([W, "embed", "--no-watermark", "--prompts", args.prompts, "--max-tokens", str(args.max_tokens),
-                     "--seed", str(args.seed), "--json", "--perplexity", *MULTINOMIAL]))
+    generate(plain_path, [W, "embed", "--no-watermark", "--prompts", args.prompts, "--max-tokens", str(args.max_tokens),
+                          "--seed", str(args.seed), "--json", "--perplexity", *MULTINOMIAL], args.reuse)
     plain = [json.loads(l) for l in open(plain_path) if l.strip()]
     base = perplexity(plain)
 
@@ -74,10 +83,9 @@ def main() -> None:
         for gamma in args.gammas.split(","):
             tag = f"d{delta}-g{gamma}"
             wm_path = os.path.join(args.out, f"watermarked-{tag}.jsonl")
-            with open(wm_path, "w") as f:
-                f.write(run([W, "embed", "--key-file", key, "--prompts", args.prompts, "--max-tokens",
-                             str(args.max_tokens), "--seed", str(args.seed), "--delta", delta, "--gamma", gamma, "--json",
-                             "--perplexity", *MULTINOMIAL]))
+            generate(wm_path, [W, "embed", "--key-file", key, "--prompts", args.prompts, "--max-tokens",
+                               str(args.max_tokens), "--seed", str(args.seed), "--delta", delta, "--gamma", gamma, "--json",
+                               "--perplexity", *MULTINOMIAL], args.reuse)
             rows = [json.loads(l) for l in open(wm_path) if l.strip()]
             cal_path = os.path.join(args.out, f"calibration-{tag}.json")
             run([W, "calibrate", "--key-file", key, "--gamma", gamma, "--negatives", args.negatives,

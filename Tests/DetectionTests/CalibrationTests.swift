@@ -81,15 +81,26 @@ struct CalibrationTests {
 
     @Test func tprByLengthAndTokensToDetectFromStatuses() {
         // A positive whose every scored token is green: at γ = 0.25, k greens in k give
-        // −log10 p = 0.602·k, so crossing 3 (FPR 1e-3) takes 5 tokens.
+        // −log10 p = 0.602·k, so 5 would cross 3 (FPR 1e-3), but a verdict needs 16 scored
+        // tuples: the 17th token of text (one of context) is the first that can be detected.
         let statuses = [TokenStatus.context] + [TokenStatus](repeating: .green, count: 600)
         let positive = CalibrationSample(score: 300, scored: 600, z: 20, statuses: statuses)
-        let file = Calibrator.calibrate(
-            negatives: (1...100).map { Self.sample(Double($0) / 100) }, positives: [positive], rates: [1e-3], keyID: "k",
-            tokenizer: .init(fingerprint: "f", name: "t"),
-            parameters: .init(gamma: 0.25, effectiveGamma: 0.25, contextWidth: 1, deduplicate: true, minimumScored: 16), tool: "t")
-        #expect(file.thresholds[0].medianTokensToDetect == 5)
-        #expect(file.tprByLength?.first?.points.map(\.tokens) == [16, 25, 32, 50, 64, 100, 128, 200, 256, 384, 512])
+        let parameters = CalibrationFile.Parameters(gamma: 0.25, effectiveGamma: 0.25, contextWidth: 1, deduplicate: true, minimumScored: 16)
+        let negatives = (1...100).map { Self.sample(Double($0) / 100) }
+        let file = Calibrator.calibrate(negatives: negatives, positives: [positive], rates: [1e-3], keyID: "k",
+                                        tokenizer: .init(fingerprint: "f", name: "t"), parameters: parameters, tool: "t")
+        #expect(file.thresholds[0].medianTokensToDetect == 17)
+        #expect(file.tprByLength?.first?.points.map(\.tokens) == [17, 25, 32, 50, 64, 100, 128, 200, 256, 384, 512])
         #expect(file.tprByLength?.first?.points.allSatisfy { $0.tpr == 1 } == true)
+
+        // Lengths are tokens of text: with every other token left out (repeated or common),
+        // 16 scored tuples take 32 tokens, and the first 25 tokens are too short for a verdict.
+        let sparse = [TokenStatus.context] + (0..<300).flatMap { i in [TokenStatus.green, i % 2 == 0 ? .repeated : .common] }
+        let thin = Calibrator.calibrate(negatives: negatives, positives: [CalibrationSample(score: 150, scored: 300, z: 20, statuses: sparse)],
+                                        rates: [1e-3], keyID: "k", tokenizer: .init(fingerprint: "f", name: "t"), parameters: parameters, tool: "t")
+        #expect(thin.thresholds[0].medianTokensToDetect == 32)
+        let points = thin.tprByLength?.first?.points ?? []
+        #expect(points.first { $0.tokens == 25 }?.tpr == 0)
+        #expect(points.first { $0.tokens == 32 }?.tpr == 1)
     }
 }

@@ -88,7 +88,7 @@ public struct CalibrationFile: Codable, Sendable {
         public let truePositives: Int?
         public let tpr: Double?
         public let tprInterval95: [Double]?
-        /// Tokens (scored tuples) needed to cross this threshold, median over positives.
+        /// Tokens of text needed for a watermarked verdict at this threshold, median over positives.
         public let medianTokensToDetect: Int?
     }
 
@@ -170,13 +170,14 @@ public enum Calibrator {
         var thresholds: [CalibrationFile.Threshold] = []
         for rate in rates {
             thresholds.append(threshold(rate: rate, negatives: usableNegatives, positives: usablePositives,
-                                        gamma: parameters.effectiveGamma))
+                                        gamma: parameters.effectiveGamma, minimumScored: minimum))
         }
         let byLength: [CalibrationFile.LengthCurve]? = positives.isEmpty ? nil
             : thresholds.map { t in
                 .init(targetFPR: t.targetFPR,
                       points: tprByLength(positives: positives, minimumScore: t.minimumScore,
-                                          gamma: parameters.effectiveGamma, minimumScored: minimum))
+                                          gamma: parameters.effectiveGamma, minimumScored: minimum,
+                                          contextWidth: parameters.contextWidth))
             }
         return CalibrationFile(
             format: CalibrationFile.formatName, scheme: "greenlist-v1", keyID: keyID, tokenizer: tokenizer,
@@ -193,7 +194,7 @@ public enum Calibrator {
     /// test does, and on human text that breaks its independence assumption it promises what
     /// was observed.
     static func threshold(rate: Double, negatives sortedDescending: [Double], positives: [CalibrationSample],
-                          gamma: Double) -> CalibrationFile.Threshold {
+                          gamma: Double, minimumScored: Int) -> CalibrationFile.Threshold {
         let n = sortedDescending.count
         var minimumScore = -log10(rate)
         let allowed = Int((rate * Double(n)).rounded(.down))
@@ -211,7 +212,7 @@ public enum Calibrator {
             tpr = Double(hits) / Double(positives.count)
             let ci = ClopperPearson.interval(events: hits, trials: positives.count)
             interval = [ci.lower, ci.upper]
-            median = medianTokensToDetect(positives, minimumScore: minimumScore, gamma: gamma)
+            median = medianTokensToDetect(positives, minimumScore: minimumScore, gamma: gamma, minimumScored: minimumScored)
         }
         return CalibrationFile.Threshold(
             targetFPR: rate, minimumScore: minimumScore, falsePositives: falsePositives,
@@ -220,24 +221,38 @@ public enum Calibrator {
             medianTokensToDetect: median)
     }
 
-    /// For each positive, the fewest scored tuples (from the start) whose p-value crosses the
-    /// threshold; the median over positives, counting the undetected as never.
-    static func medianTokensToDetect(_ positives: [CalibrationSample], minimumScore: Double, gamma: Double) -> Int? {
+    /// Running (scored, green) counts after each token of a positive's text.
+    private static func runningCounts(_ statuses: [TokenStatus]) -> [(scored: Int, green: Int)] {
+        var counts: [(scored: Int, green: Int)] = []
+        counts.reserveCapacity(statuses.count)
+        var scored = 0, green = 0
+        for s in statuses {
+            if s == .green || s == .red { scored += 1 }
+            if s == .green { green += 1 }
+            counts.append((scored, green))
+        }
+        return counts
+    }
+
+    /// Whether the first tokens of a text, with these counts, give a watermarked verdict.
+    private static func detects(_ c: (scored: Int, green: Int), minimumScore: Double, gamma: Double, minimumScored: Int) -> Bool {
+        c.scored >= minimumScored
+            && -BinomialTail.logUpperTail(successes: c.green, trials: c.scored, probability: gamma) / M_LN10 >= minimumScore
+    }
+
+    /// For each positive, the fewest tokens of text (from the start, context and repeats
+    /// included) after which detection says watermarked; the median over positives, counting
+    /// the undetected as never. Tokens of text rather than scored tuples, so that settings which
+    /// score fewer tuples (a common-tuple list) are compared on the same text.
+    static func medianTokensToDetect(_ positives: [CalibrationSample], minimumScore: Double, gamma: Double,
+                                     minimumScored: Int) -> Int? {
         var needed: [Int] = []
         for sample in positives {
             guard let statuses = sample.statuses else { continue }
-            var scored = 0, green = 0
-            var found: Int? = nil
-            for s in statuses where s == .green || s == .red {
-                scored += 1
-                if s == .green { green += 1 }
-                // Only a new green can newly cross the threshold.
-                if s == .green, -BinomialTail.logUpperTail(successes: green, trials: scored, probability: gamma) / M_LN10 >= minimumScore {
-                    found = scored
-                    break
-                }
-            }
-            needed.append(found ?? Int.max)
+            let counts = runningCounts(statuses)
+            // Only a new green can newly cross the threshold, but reaching the minimum can too.
+            let first = counts.indices.first { detects(counts[$0], minimumScore: minimumScore, gamma: gamma, minimumScored: minimumScored) }
+            needed.append(first.map { $0 + 1 } ?? Int.max)
         }
         guard !needed.isEmpty else { return nil }
         needed.sort()
@@ -245,30 +260,25 @@ public enum Calibrator {
         return middle == Int.max ? nil : middle
     }
 
-    /// TPR of the first L scored tuples of each positive long enough to have L.
+    /// The lengths (tokens of text) at which TPR is reported: the shortest text that can have
+    /// a verdict (`minimumScored` tuples after `contextWidth` tokens of context), then the grid.
+    static func lengths(minimumScored: Int, contextWidth: Int) -> [Int] {
+        let shortest = minimumScored + contextWidth
+        return [shortest] + lengthGrid.filter { $0 > shortest }
+    }
+
+    /// TPR of the first L tokens of text of each positive that has L tokens.
     static func tprByLength(positives: [CalibrationSample], minimumScore: Double, gamma: Double,
-                            minimumScored: Int) -> [CalibrationFile.LengthPoint] {
+                            minimumScored: Int, contextWidth: Int) -> [CalibrationFile.LengthPoint] {
+        let counts = positives.compactMap { $0.statuses.map(runningCounts) }
         var points: [CalibrationFile.LengthPoint] = []
-        for length in lengthGrid where length >= minimumScored {
-            var documents = 0, detected = 0
-            for sample in positives {
-                guard let statuses = sample.statuses else { continue }
-                var scored = 0, green = 0
-                for s in statuses where s == .green || s == .red {
-                    scored += 1
-                    if s == .green { green += 1 }
-                    if scored == length { break }
-                }
-                guard scored == length else { continue }
-                documents += 1
-                if -BinomialTail.logUpperTail(successes: green, trials: scored, probability: gamma) / M_LN10 >= minimumScore {
-                    detected += 1
-                }
-            }
-            guard documents > 0 else { continue }
-            let ci = ClopperPearson.interval(events: detected, trials: documents)
-            points.append(.init(tokens: length, documents: documents, detected: detected,
-                                tpr: Double(detected) / Double(documents), interval95: [ci.lower, ci.upper]))
+        for length in lengths(minimumScored: minimumScored, contextWidth: contextWidth) {
+            let long = counts.filter { $0.count >= length }
+            guard !long.isEmpty else { continue }
+            let detected = long.filter { detects($0[length - 1], minimumScore: minimumScore, gamma: gamma, minimumScored: minimumScored) }.count
+            let ci = ClopperPearson.interval(events: detected, trials: long.count)
+            points.append(.init(tokens: length, documents: long.count, detected: detected,
+                                tpr: Double(detected) / Double(long.count), interval95: [ci.lower, ci.upper]))
         }
         return points
     }
