@@ -19,11 +19,17 @@ corpus="$cache/corpus"
 keys_en=200; keys_other=50
 if [[ -n "${QUICK:-}" ]]; then keys_en=5; keys_other=3; fi
 
-echo "== common tuples of the English training split" >&2
+echo "== common tuples of the English training split (the default cut, 2%, and 0.5% and 5%)" >&2
 $W common-tuples "$corpus/en/train.jsonl" --out "$out/common-en.json" --force >&2
+$W common-tuples "$corpus/en/train.jsonl" --min-fraction 0.005 --out "$out/common-en-0.5.json" --force >&2
+$W common-tuples "$corpus/en/train.jsonl" --min-fraction 0.05 --out "$out/common-en-5.json" --force >&2
 echo "== null check: English held-out, $keys_en keys" >&2
 python3 Tools/evaluate_null.py --watermark "$W" --keys "$keys_en" --modes on,common,off --skip-common "en=$out/common-en.json" \
     --collection "en=$corpus/en/heldout.jsonl" > "$out/null-en.md"
+for cut in 0.5 5; do
+    python3 Tools/evaluate_null.py --watermark "$W" --keys "$keys_en" --modes common --skip-common "en=$out/common-en-$cut.json" \
+        --collection "en=$corpus/en/heldout.jsonl" > "$out/null-en-$cut.md"
+done
 echo "== null check: other languages and code, $keys_other keys" >&2
 python3 Tools/evaluate_null.py --watermark "$W" --keys "$keys_other" --modes on,common,off \
     $(for l in de fr es it pt ru ja zh code; do echo "--collection $l=$corpus/$l/heldout.jsonl --skip-common $l=auto"; done) > "$out/null-other.md"
@@ -54,7 +60,8 @@ echo "== robustness" >&2
 python3 Tools/evaluate_robustness.py --watermark "$W" --key-file "$key" --positives "$out/watermarked.jsonl" \
     --human "$corpus/en/heldout.jsonl" --paraphrase > "$out/robustness.md"
 echo "== power cost of the common-tuple list" >&2
-python3 Tools/evaluate_common.py --watermark "$W" --skip-common "$out/common-en.json" \
+python3 Tools/evaluate_common.py --watermark "$W" \
+    --skip-common "0.5%=$out/common-en-0.5.json" --skip-common "2%=$out/common-en.json" --skip-common "5%=$out/common-en-5.json" \
     --key-file "$key" --positives "default sampling=$out/watermarked.jsonl" \
     --key-file "$out/power/power.key" --positives "multinomial, δ 2, γ 0.25=$out/power/watermarked-d2-g0.25.jsonl" > "$out/common.md"
 echo "$out"

@@ -10,7 +10,7 @@ prints Markdown: TPR with 95% Clopper–Pearson intervals, the median tokens of 
 cross each threshold, and the share of positions the list leaves out.
 
   python3 Tools/evaluate_common.py --watermark .build/release/watermark --key-file K \
-      --skip-common common-en.json --positives NAME=embedded.jsonl > common.md
+      --skip-common "2%=common-en.json" --positives NAME=embedded.jsonl > common.md
 """
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--watermark", default=".build/release/watermark")
     ap.add_argument("--key-file", required=True, action="append", help="the key of the positives (repeat for several files, in order)")
-    ap.add_argument("--skip-common", required=True)
+    ap.add_argument("--skip-common", required=True, action="append", help="LABEL=LIST.json (repeatable)")
     ap.add_argument("--positives", action="append", required=True, help="NAME=FILE.jsonl")
     args = ap.parse_args()
     if len(args.key_file) not in (1, len(args.positives)):
@@ -103,7 +103,8 @@ def main() -> None:
     for i, spec in enumerate(args.positives):
         name, path = spec.split("=", 1)
         key = args.key_file[i if len(args.key_file) > 1 else 0]
-        for label, extra in (("none", []), ("common skipped", ["--skip-common", args.skip_common])):
+        lists = [("none", [])] + [(spec.split("=", 1)[0], ["--skip-common", spec.split("=", 1)[1]]) for spec in args.skip_common]
+        for label, extra in lists:
             r = analyse(detect(args, key, path, extra))
             cells = [name, label, str(r["n"]), f"{100 * r['left_out']:.1f}%"]
             for rate in RATES:
