@@ -156,6 +156,8 @@ public struct CommonTuplesBuilder {
     public let contextWidth: Int
     public private(set) var documents = 0
     private var counts: [UInt64: Int] = [:]
+    /// The ids behind each key, kept only for h > 1: for h = 1 the key is the pair itself,
+    /// which keeps a large reference corpus to 16 bytes or so per distinct tuple.
     private var representatives: [UInt64: [UInt32]] = [:]
 
     public init(contextWidth: Int) throws(DetectionError) {
@@ -173,8 +175,8 @@ public struct CommonTuplesBuilder {
                 let context = UnsafeBufferPointer(rebasing: all[(end - contextWidth)..<end])
                 let key = TupleKey.make(context: context, token: all[end])
                 guard seen.insert(key).inserted else { continue }
-                if counts[key, default: 0] == 0 { representatives[key] = Array(all[(end - contextWidth)...end]) }
                 counts[key, default: 0] += 1
+                if contextWidth > 1, representatives[key] == nil { representatives[key] = Array(all[(end - contextWidth)...end]) }
             }
         }
     }
@@ -191,7 +193,7 @@ public struct CommonTuplesBuilder {
         }
         if let maximumCount, maximumCount < 1 { throw .invalidOption("the maximum number of tuples must be at least 1") }
         let needed = max(2, Int((minimumDocumentFraction * Double(documents)).rounded(.up)))
-        var kept = counts.filter { $0.value >= needed }.map { (tuple: representatives[$0.key]!, count: $0.value) }
+        var kept = counts.filter { $0.value >= needed }.map { (tuple: tuple(for: $0.key), count: $0.value) }
         kept.sort { $0.count != $1.count ? $0.count > $1.count : $0.tuple.lexicographicallyPrecedes($1.tuple) }
         if let maximumCount, kept.count > maximumCount { kept.removeLast(kept.count - maximumCount) }
         kept.sort { $0.tuple.lexicographicallyPrecedes($1.tuple) }
@@ -202,6 +204,10 @@ public struct CommonTuplesBuilder {
         } catch {
             throw .invalidOption(error.problem)
         }
+    }
+
+    private func tuple(for key: UInt64) -> [UInt32] {
+        contextWidth == 1 ? [UInt32(key >> 32), UInt32(truncatingIfNeeded: key)] : representatives[key]!
     }
 
     /// The share of all distinct-per-document tuples that a list built with these settings

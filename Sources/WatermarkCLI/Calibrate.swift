@@ -123,13 +123,16 @@ struct Calibrate: ParsableCommand {
 
         let negativeSamples = try score(negatives, with: negativeDetector, label: "negatives", keep: false)
         var positiveSamples = try score(positives, with: positiveDetector, label: "positives", keep: true)
+        var generation: CalibrationFile.Generation? = nil
         if generateCount > 0 {
-            positiveSamples += try generatePositives(key: keys[0], parameters: parameters, detector: positiveDetector, input: input)
+            let made = try generatePositives(key: keys[0], parameters: parameters, detector: positiveDetector, input: input)
+            positiveSamples += made.samples
+            generation = made.generation
         }
         guard negativeSamples.contains(where: { $0.scored >= minTokens }) else {
             throw CLIFailure("no negative document has \(minTokens) scored tokens; give more or longer human text")
         }
-        let file = Calibrator.calibrate(
+        var file = Calibrator.calibrate(
             negatives: negativeSamples, positives: positiveSamples,
             rates: (rates.isEmpty ? Calibrator.defaultRates : rates).sorted(by: >),
             keyID: keys[0].keyID,
@@ -139,6 +142,7 @@ struct Calibrate: ParsableCommand {
                               normalization: noNormalize ? "none" : TextNormalizer.version,
                               commonTuples: options.commonTuples?.fingerprint),
             tool: "watermark \(WatermarkCommand.configuration.version)")
+        file.generation = generation
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let text = String(decoding: try encoder.encode(file), as: UTF8.self) + "\n"
@@ -163,7 +167,7 @@ extension Calibrate {
     /// words) of one of the human documents, so the model writes on the same subjects; the
     /// text is then detected exactly as a submitted text would be.
     func generatePositives(key: WatermarkKey, parameters: SchemeParameters, detector: Detector,
-                           input: TextInput) throws -> [CalibrationSample] {
+                           input: TextInput) throws -> (samples: [CalibrationSample], generation: CalibrationFile.Generation) {
         var openings: [String] = []
         try Documents.forEach(in: negatives) { _, content in
             guard openings.count < generateCount, case .text(let text) = content else { return }
@@ -187,9 +191,10 @@ extension Calibrate {
             samples.append(try sample(record.text, source: "\(generated!):\(record.index + 1)"))
         }
         let done = min(kept?.records.count ?? 0, openings.count)
-        guard done < openings.count else { return samples }
         // A resumed run continues the seed sequence of the run it resumes.
         let baseSeed = generation.seed ?? kept?.baseSeed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        let made = CalibrationFile.Generation(documents: openings.count, model: modelName, seed: baseSeed, delta: parameters.delta)
+        guard done < openings.count else { return (samples, made) }
         let runner = try ModelRunner(modelPath: modelPath, raw: false, system: nil, ignoreEOS: false, threads: generation.threads)
         let processor: WatermarkLogitsProcessor
         do { processor = try WatermarkLogitsProcessor(key: key, parameters: parameters) } catch { throw CLIFailure(error.description) }
@@ -212,7 +217,7 @@ extension Calibrate {
             progress.advance()
         }
         progress.finish()
-        return samples
+        return (samples, made)
     }
 }
 

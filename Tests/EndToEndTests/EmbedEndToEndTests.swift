@@ -154,6 +154,9 @@ struct CalibrationEndToEndTests {
         let file = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
         let positives = try #require(file["positives"] as? [String: Any])
         #expect(positives["documents"] as? Int == 3)
+        // The file says how to make the same positives again.
+        let generation = try #require(file["generation"] as? [String: Any])
+        #expect(generation["seed"] as? Int == 5 && generation["documents"] as? Int == 3 && generation["delta"] as? Double == 2)
         let bad = try CLI.run(["calibrate", "--key-file", key, "--negatives", negatives, "--generate", "2",
                                "--tokenizer", "x", "--out", dir.path("x.json")])
         #expect(bad.status == 2 && bad.stderr.contains("--tokenizer"))
@@ -188,6 +191,9 @@ struct CalibrationEndToEndTests {
         let a = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path("a.json")))) as? [String: Any])
         let b = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path("b.json")))) as? [String: Any])
         #expect((a["positives"] as? [String: Any])?["meanZ"] as? Double == (b["positives"] as? [String: Any])?["meanZ"] as? Double)
+        // No --seed: the resumed run took the seed the first one recorded, and says so.
+        let seedA = (a["generation"] as? [String: Any])?["seed"] as? Int, seedB = (b["generation"] as? [String: Any])?["seed"] as? Int
+        #expect(seedA != nil && seedA == seedB)
 
         // Documents made under another key are not mixed in.
         let other = dir.path("other.hex")

@@ -120,6 +120,24 @@ public struct CalibrationFile: Codable, Sendable {
     public let auc: Double?
     public let created: String
     public let tool: String
+    /// How positives were generated on the fly, when they were (`calibrate --generate`).
+    public var generation: Generation? = nil
+
+    /// Enough to generate the same positives again.
+    public struct Generation: Codable, Sendable, Equatable {
+        public let documents: Int
+        public let model: String
+        /// Document i was sampled with seed `seed + i`.
+        public let seed: UInt64
+        public let delta: Double
+
+        public init(documents: Int, model: String, seed: UInt64, delta: Double) {
+            self.documents = documents
+            self.model = model
+            self.seed = seed
+            self.delta = delta
+        }
+    }
 
     /// Why this file cannot be used with these settings, or nil when it can.
     public func mismatch(keyID: String, tokenizerFingerprint: String, parameters other: Parameters) -> String? {
