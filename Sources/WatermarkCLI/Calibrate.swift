@@ -137,10 +137,7 @@ struct Calibrate: ParsableCommand {
             rates: (rates.isEmpty ? Calibrator.defaultRates : rates).sorted(by: >),
             keyID: keys[0].keyID,
             tokenizer: .init(fingerprint: tok.fingerprint, name: input.tokenizerName),
-            parameters: .init(gamma: parameters.gamma, effectiveGamma: parameters.effectiveGamma,
-                              contextWidth: parameters.contextWidth, deduplicate: !noDedup, minimumScored: minTokens,
-                              normalization: noNormalize ? "none" : TextNormalizer.version,
-                              commonTuples: options.commonTuples?.fingerprint),
+            parameters: .init(scheme: parameters, options: options, normalization: input.normalization),
             tool: "watermark \(WatermarkCommand.configuration.version)")
         file.generation = generation
         let encoder = JSONEncoder()

@@ -77,7 +77,7 @@ struct CommonTuplesCommand: ParsableCommand {
         do {
             list = try builder.build(minimumDocumentFraction: minimumFraction, maximumCount: maximumTuples,
                                      tokenizer: .init(fingerprint: tok.fingerprint, name: input.tokenizerName),
-                                     normalization: noNormalize ? "none" : TextNormalizer.version)
+                                     normalization: input.normalization)
         } catch { throw CLIFailure(error.description) }
         try writeAtomically(String(decoding: try list.encoded(), as: UTF8.self), to: out)
         let coverage = builder.coverage(of: list)

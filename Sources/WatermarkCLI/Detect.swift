@@ -85,8 +85,9 @@ struct Detect: ParsableCommand {
         let text = ids ? nil : input
         options.commonTuples = try common.load(tokenizer: input, contextWidth: parameters.contextWidth)
         if let calibration {
-            options.calibratedMinimumScore = try calibratedThreshold(calibration, keys: loadedKeys, parameters: parameters,
-                                                                     tokenizer: input, commonTuples: options.commonTuples?.fingerprint)
+            options.calibratedMinimumScore = try calibratedThreshold(
+                calibration, keys: loadedKeys, tokenizer: input,
+                parameters: .init(scheme: parameters, options: options, normalization: input.normalization))
         }
         let detector: Detector
         do { detector = try Detector(keys: loadedKeys, parameters: parameters, options: options) } catch {
@@ -165,8 +166,8 @@ struct Detect: ParsableCommand {
 
     /// Loads a calibration file and returns its threshold for `--fpr`, refusing a file made for
     /// another key, tokenizer, scheme or parameters.
-    private func calibratedThreshold(_ path: String, keys: [WatermarkKey], parameters: SchemeParameters,
-                                     tokenizer input: TextInput, commonTuples: String?) throws -> Double {
+    private func calibratedThreshold(_ path: String, keys: [WatermarkKey], tokenizer input: TextInput,
+                                     parameters mine: CalibrationFile.Parameters) throws -> Double {
         guard keys.count == 1 else { throw CLIFailure("\(path): a calibration file holds for one key; \(keys.count) were given") }
         let data = try ByteStream(path: path).readAll(limit: 64 << 20)
         let file: CalibrationFile
@@ -175,10 +176,6 @@ struct Detect: ParsableCommand {
         }
         // Ids carry no tokenizer of their own: they are taken to come from --tokenizer (or the default).
         let fingerprint = try input.tokenizer().fingerprint
-        let mine = CalibrationFile.Parameters(gamma: parameters.gamma, effectiveGamma: parameters.effectiveGamma,
-                                              contextWidth: parameters.contextWidth, deduplicate: !noDedup, minimumScored: minTokens,
-                                              normalization: noNormalize ? "none" : TextNormalizer.version,
-                                              commonTuples: commonTuples)
         if let problem = file.mismatch(keyID: keys[0].keyID, tokenizerFingerprint: fingerprint, parameters: mine) {
             throw CLIFailure("\(path): \(problem)")
         }

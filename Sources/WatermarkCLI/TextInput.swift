@@ -24,6 +24,9 @@ final class TextInput {
         return input
     }
 
+    /// The normalisation as calibration and common-tuple files name it.
+    var normalization: String { normalize ? TextNormalizer.version : "none" }
+
     /// The tokenizer's file name, for calibration and common-tuple files (they also hold its fingerprint).
     var tokenizerName: String {
         (tokenizerPath ?? DefaultModel.path).split(separator: "/").last.map(String.init) ?? ""

@@ -1,4 +1,5 @@
 import Foundation
+import Watermark
 
 /// One document's evidence, as calibration needs it: its whole-document score and, for
 /// positives, the per-token statuses from which shorter prefixes are re-scored.
@@ -59,6 +60,14 @@ public struct CalibrationFile: Codable, Sendable {
             self.deduplicate = deduplicate
             self.minimumScored = minimumScored
             self.normalization = normalization
+        }
+
+        /// The parameters of detection with `scheme` and these options; what a calibration
+        /// file records and what `detect --calibration` compares it with.
+        public init(scheme: SchemeParameters, options: DetectionOptions, normalization: String) {
+            self.init(gamma: scheme.gamma, effectiveGamma: scheme.effectiveGamma, contextWidth: scheme.contextWidth,
+                      deduplicate: options.deduplicate, minimumScored: options.minimumScored, normalization: normalization,
+                      commonTuples: options.commonTuples?.fingerprint)
         }
     }
 
@@ -185,15 +194,18 @@ public enum Calibrator {
         let minimum = parameters.minimumScored
         let usableNegatives = negatives.filter { $0.scored >= minimum }.map(\.score).sorted(by: >)
         let usablePositives = positives.filter { $0.scored >= minimum }
+        // Every rate re-scores the same prefixes: count them once.
+        let usableCounts = usablePositives.compactMap { $0.statuses.map(runningCounts) }
+        let allCounts = positives.compactMap { $0.statuses.map(runningCounts) }
         var thresholds: [CalibrationFile.Threshold] = []
         for rate in rates {
             thresholds.append(threshold(rate: rate, negatives: usableNegatives, positives: usablePositives,
-                                        gamma: parameters.effectiveGamma, minimumScored: minimum))
+                                        counts: usableCounts, gamma: parameters.effectiveGamma, minimumScored: minimum))
         }
         let byLength: [CalibrationFile.LengthCurve]? = positives.isEmpty ? nil
             : thresholds.map { t in
                 .init(targetFPR: t.targetFPR,
-                      points: tprByLength(positives: positives, minimumScore: t.minimumScore,
+                      points: tprByLength(counts: allCounts, minimumScore: t.minimumScore,
                                           gamma: parameters.effectiveGamma, minimumScored: minimum,
                                           contextWidth: parameters.contextWidth))
             }
@@ -212,7 +224,7 @@ public enum Calibrator {
     /// test does, and on human text that breaks its independence assumption it promises what
     /// was observed.
     static func threshold(rate: Double, negatives sortedDescending: [Double], positives: [CalibrationSample],
-                          gamma: Double, minimumScored: Int) -> CalibrationFile.Threshold {
+                          counts: [[RunningCount]], gamma: Double, minimumScored: Int) -> CalibrationFile.Threshold {
         let n = sortedDescending.count
         var minimumScore = -log10(rate)
         let allowed = Int((rate * Double(n)).rounded(.down))
@@ -230,7 +242,7 @@ public enum Calibrator {
             tpr = Double(hits) / Double(positives.count)
             let ci = ClopperPearson.interval(events: hits, trials: positives.count)
             interval = [ci.lower, ci.upper]
-            median = medianTokensToDetect(positives, minimumScore: minimumScore, gamma: gamma, minimumScored: minimumScored)
+            median = medianTokensToDetect(counts, minimumScore: minimumScore, gamma: gamma, minimumScored: minimumScored)
         }
         return CalibrationFile.Threshold(
             targetFPR: rate, minimumScore: minimumScore, falsePositives: falsePositives,
@@ -239,9 +251,12 @@ public enum Calibrator {
             medianTokensToDetect: median)
     }
 
-    /// Running (scored, green) counts after each token of a positive's text.
-    private static func runningCounts(_ statuses: [TokenStatus]) -> [(scored: Int, green: Int)] {
-        var counts: [(scored: Int, green: Int)] = []
+    /// (scored, green) after some tokens of a positive's text.
+    typealias RunningCount = (scored: Int, green: Int)
+
+    /// Running counts after each token of a positive's text.
+    static func runningCounts(_ statuses: [TokenStatus]) -> [RunningCount] {
+        var counts: [RunningCount] = []
         counts.reserveCapacity(statuses.count)
         var scored = 0, green = 0
         for s in statuses {
@@ -253,7 +268,7 @@ public enum Calibrator {
     }
 
     /// Whether the first tokens of a text, with these counts, give a watermarked verdict.
-    private static func detects(_ c: (scored: Int, green: Int), minimumScore: Double, gamma: Double, minimumScored: Int) -> Bool {
+    private static func detects(_ c: RunningCount, minimumScore: Double, gamma: Double, minimumScored: Int) -> Bool {
         c.scored >= minimumScored
             && -BinomialTail.logUpperTail(successes: c.green, trials: c.scored, probability: gamma) / M_LN10 >= minimumScore
     }
@@ -262,13 +277,10 @@ public enum Calibrator {
     /// included) after which detection says watermarked; the median over positives, counting
     /// the undetected as never. Tokens of text rather than scored tuples, so that settings which
     /// score fewer tuples (a common-tuple list) are compared on the same text.
-    static func medianTokensToDetect(_ positives: [CalibrationSample], minimumScore: Double, gamma: Double,
+    static func medianTokensToDetect(_ positives: [[RunningCount]], minimumScore: Double, gamma: Double,
                                      minimumScored: Int) -> Int? {
         var needed: [Int] = []
-        for sample in positives {
-            guard let statuses = sample.statuses else { continue }
-            let counts = runningCounts(statuses)
-            // Only a new green can newly cross the threshold, but reaching the minimum can too.
+        for counts in positives {
             let first = counts.indices.first { detects(counts[$0], minimumScore: minimumScore, gamma: gamma, minimumScored: minimumScored) }
             needed.append(first.map { $0 + 1 } ?? Int.max)
         }
@@ -286,9 +298,8 @@ public enum Calibrator {
     }
 
     /// TPR of the first L tokens of text of each positive that has L tokens.
-    static func tprByLength(positives: [CalibrationSample], minimumScore: Double, gamma: Double,
+    static func tprByLength(counts: [[RunningCount]], minimumScore: Double, gamma: Double,
                             minimumScored: Int, contextWidth: Int) -> [CalibrationFile.LengthPoint] {
-        let counts = positives.compactMap { $0.statuses.map(runningCounts) }
         var points: [CalibrationFile.LengthPoint] = []
         for length in lengths(minimumScored: minimumScored, contextWidth: contextWidth) {
             let long = counts.filter { $0.count >= length }

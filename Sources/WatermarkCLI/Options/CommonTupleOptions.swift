@@ -23,7 +23,7 @@ struct CommonTupleOptions: ParsableArguments {
         guard list.contextWidth == contextWidth else {
             throw CLIFailure("\(path): was made for context width \(list.contextWidth), not \(contextWidth)")
         }
-        let normalization = input.normalize ? TextNormalizer.version : "none"
+        let normalization = input.normalization
         if list.normalization != normalization {
             // Still a valid test (the list does not depend on the key), only a less apt one.
             Console.warning("\(path): was counted on text with normalisation \(list.normalization), and this text has \(normalization)")
