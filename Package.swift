@@ -1,9 +1,12 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Built and tested on Linux (Debian 12, Swift 6.3). Platform calls are behind
+// `#if canImport(...)` so that an Apple port is a small step, but none has been built there;
+// the macOS line only records the oldest system whose Synchronization (Atomic, Mutex) we use.
 let package = Package(
     name: "swift-watermark",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "watermark", targets: ["WatermarkCLI"]),
         .library(name: "Watermark", targets: ["Watermark"]),
@@ -11,9 +14,11 @@ let package = Package(
         .library(name: "Tokenizer", targets: ["Tokenizer"]),
         .library(name: "GGUF", targets: ["GGUF"]),
         .library(name: "Generation", targets: ["Generation"]),
+        .library(name: "WatermarkedGeneration", targets: ["WatermarkedGeneration"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // System OpenSSL libcrypto: HMAC-SHA256, AES-128-CTR, SHA-256, RAND_bytes.
@@ -22,30 +27,47 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
-        .target(name: "Watermark", dependencies: ["CCryptoShim"]),
-        .target(name: "GGUF"),
-        .target(name: "Tokenizer", dependencies: ["GGUF"]),
-        .target(name: "Detection", dependencies: ["Watermark"]),
+        // The package's one wrapper of OpenSSL (`package` access): Watermark's primitives and
+        // the SHA-256 of tokenizer fingerprints.
+        .target(name: "CryptoSupport", dependencies: ["CCryptoShim"]),
+        // The package's one place for file system calls: EINTR and errno handled once.
+        .target(name: "SystemSupport", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+        .target(name: "Watermark", dependencies: [
+            "CryptoSupport", "SystemSupport", .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        .target(name: "GGUF", dependencies: ["SystemSupport", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(name: "Tokenizer", dependencies: ["GGUF", "CryptoSupport", "SystemSupport"]),
+        // The one detection pipeline: text → normalised → tokens → scored → calibrated verdict.
+        .target(name: "Detection", dependencies: [
+            "Watermark", "Tokenizer", "CryptoSupport", "SystemSupport", .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         // Text attacks for the robustness evaluation (pure string transforms, seeded).
         .target(name: "Evaluation"),
         // Llama-family CPU runtime over GGUF; knows nothing of watermarks (a LogitsProcessor hook).
         .target(name: "Generation", dependencies: ["GGUF"]),
+        // Watermarked generation: the watermark's processor on the runtime's hook, prompt
+        // encoding; so that neither Watermark nor Generation learns of the other.
+        .target(name: "WatermarkedGeneration", dependencies: ["Watermark", "Generation", "Tokenizer", "GGUF"]),
         .executableTarget(
             name: "WatermarkCLI",
             dependencies: [
-                "Watermark", "Detection", "Tokenizer", "GGUF", "Generation", "Evaluation",
+                "Watermark", "Detection", "Tokenizer", "GGUF", "Generation", "WatermarkedGeneration", "Evaluation",
+                "SystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Release-build benchmark driver; see Tools/bench.sh and BENCHMARKS.md.
+        // Release-build benchmark driver; see Tools/bench.sh and docs/BENCHMARKS.md.
         .executableTarget(name: "WatermarkBench", dependencies: ["Watermark", "Detection", "Tokenizer", "Evaluation", "CCryptoShim"]),
         // Shared by the test targets only: repository paths, a seeded RNG, vector loading.
         .target(name: "TestSupport", dependencies: ["Evaluation"], path: "Tests/TestSupport"),
         .testTarget(name: "WatermarkTests", dependencies: ["Watermark", "TestSupport"]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Watermark", "Evaluation", "TestSupport"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Watermark", "Tokenizer", "Evaluation", "TestSupport"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "TestSupport"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "GGUF", "Tokenizer", "TestSupport"]),
+        .testTarget(name: "LibraryTests", dependencies: [
+            "Watermark", "Detection", "Tokenizer", "WatermarkedGeneration", "Generation", "TestSupport",
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: ["WatermarkCLI", "TestSupport"]),
     ]
 )

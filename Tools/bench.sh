@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Release-build benchmarks of the watermark core and the detector; prints Markdown for
-# BENCHMARKS.md with the machine it ran on. Every figure is a ratio to a floor measured in the
+# docs/BENCHMARKS.md with the machine it ran on. Every figure is a ratio to a floor measured in the
 # same run. Usage: Tools/bench.sh [--quick] > /tmp/bench.md
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole evaluation behind EVALUATION.md, in one command. Writes Markdown tables and SVG
+# The whole evaluation behind docs/EVALUATION.md, in one command. Writes Markdown tables and SVG
 # plots into OUT (default: evaluation/ under the cache folder), never into the repository.
 #
 #   Tools/evaluate.sh [OUT]            full run (the null check alone takes ~20 min on 2 cores)

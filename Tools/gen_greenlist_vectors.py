@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the `greenlist-v1` test vectors (an independent Python implementation).
 
-Normative definition: SCHEME.md (`greenlist-v1`).  This script depends only on the
+Normative definition: docs/SCHEME.md (`greenlist-v1`).  This script depends only on the
 Python standard library, `cryptography` (AES-128 in CTR and ECB mode) and `mpmath`
 (only to print log10 of exact rationals).  Output is fully deterministic (fixed RNG seeds):
 running it twice gives byte-identical files.
@@ -89,7 +89,7 @@ VOCAB_SIZES = [32000, 49152, 128256, 151936, 256000]
 
 # ----------------------------------------------------------------------------- scheme
 def quantise_gamma(gamma: float) -> int:
-    g = math.floor(float(gamma) * 65536.0 + 0.5)  # binary64 arithmetic, as SCHEME.md says
+    g = math.floor(float(gamma) * 65536.0 + 0.5)  # binary64 arithmetic, as docs/SCHEME.md says
     return max(1, min(65535, int(g)))
 
 

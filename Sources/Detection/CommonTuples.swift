@@ -1,12 +1,13 @@
 import Foundation
 import Watermark
+internal import CryptoSupport
 
 /// (context, token) tuples so common in a reference corpus that detection leaves them out.
 ///
 /// A deployment has one key, and documents of one domain share their most common tuples
 /// ("of the" is green or red for all of them at once), so one key's false-positive rate
 /// strays from α much further than independent documents would: on English, one key in ten
-/// flags over 1.5% of documents at p ≤ 1e-2 (EVALUATION.md). Leaving those tuples out removes
+/// flags over 1.5% of documents at p ≤ 1e-2 (docs/EVALUATION.md). Leaving those tuples out removes
 /// most of what documents share. The list is chosen from text alone, never from the key, so
 /// the test stays exact: given the text, the remaining distinct tuples are still independent
 /// Bernoulli(γ') draws over the key.
@@ -48,8 +49,22 @@ public struct CommonTuples: Sendable, Hashable {
 
     static func check(_ list: CommonTuples?, contextWidth: Int) throws(DetectionError) {
         if let list, list.contextWidth != contextWidth {
-            throw .invalidOption("the common-tuple list was made for context width \(list.contextWidth), not \(contextWidth)")
+            throw .commonTuples(.contextWidth(list: list.contextWidth, detection: contextWidth))
         }
+    }
+
+    /// Checks that this list fits detection with `tokenizer` and context width `contextWidth`.
+    /// A list counted on otherwise normalised text still fits (it does not depend on the key,
+    /// so the test stays exact); the returned warning says so.
+    public func check(tokenizer: DetectionTokenizer, contextWidth: Int) throws(DetectionError) -> DetectionWarning? {
+        guard self.tokenizer.fingerprint == tokenizer.fingerprint else {
+            throw .commonTuples(.tokenizer(name: self.tokenizer.name, fingerprint: self.tokenizer.fingerprint))
+        }
+        guard self.contextWidth == contextWidth else {
+            throw .commonTuples(.contextWidth(list: self.contextWidth, detection: contextWidth))
+        }
+        return normalization == tokenizer.normalization
+            ? nil : .commonTuplesNormalization(list: normalization, detection: tokenizer.normalization)
     }
 
     /// Whether the tuple with this `TupleKey` is on the list.
@@ -150,7 +165,7 @@ extension CommonTuples {
 public struct CommonTuplesBuilder {
     /// Fewest reference documents that can tell a common tuple from chance.
     public static let minimumDocuments = 20
-    /// The default cut: tuples in at least 2% of documents (EVALUATION.md shows why).
+    /// The default cut: tuples in at least 2% of documents (docs/EVALUATION.md shows why).
     public static let defaultMinimumDocumentFraction = 0.02
 
     public let contextWidth: Int
@@ -161,7 +176,7 @@ public struct CommonTuplesBuilder {
     private var representatives: [UInt64: [UInt32]] = [:]
 
     public init(contextWidth: Int) throws(DetectionError) {
-        guard (1...8).contains(contextWidth) else { throw .invalidOption("context width must be 1…8 (got \(contextWidth))") }
+        guard (1...8).contains(contextWidth) else { throw .commonTuples(.contextWidthOutOfRange(contextWidth)) }
         self.contextWidth = contextWidth
     }
 
@@ -186,12 +201,12 @@ public struct CommonTuplesBuilder {
     public func build(minimumDocumentFraction: Double = defaultMinimumDocumentFraction, maximumCount: Int? = nil,
                       tokenizer: CalibrationFile.Tokenizer, normalization: String) throws(DetectionError) -> CommonTuples {
         guard minimumDocumentFraction > 0, minimumDocumentFraction <= 1 else {
-            throw .invalidOption("the minimum document fraction must be in (0, 1] (got \(minimumDocumentFraction))")
+            throw .commonTuples(.minimumFractionOutOfRange(minimumDocumentFraction))
         }
         guard documents >= Self.minimumDocuments else {
-            throw .invalidOption("\(documents) reference document\(documents == 1 ? " is" : "s are") too few to tell common tuples from chance; give at least \(Self.minimumDocuments)")
+            throw .commonTuples(.tooFewDocuments(documents, needed: Self.minimumDocuments))
         }
-        if let maximumCount, maximumCount < 1 { throw .invalidOption("the maximum number of tuples must be at least 1") }
+        if let maximumCount, maximumCount < 1 { throw .commonTuples(.maximumCountTooSmall(maximumCount)) }
         let needed = max(2, Int((minimumDocumentFraction * Double(documents)).rounded(.up)))
         var kept = counts.filter { $0.value >= needed }.map { (tuple: tuple(for: $0.key), count: $0.value) }
         kept.sort { $0.count != $1.count ? $0.count > $1.count : $0.tuple.lexicographicallyPrecedes($1.tuple) }
@@ -202,7 +217,7 @@ public struct CommonTuplesBuilder {
                                     documents: documents, minimumDocumentFraction: minimumDocumentFraction,
                                     tokenizer: tokenizer, normalization: normalization)
         } catch {
-            throw .invalidOption(error.problem)
+            throw .commonTuples(.fingerprint(error.problem))
         }
     }
 

@@ -14,7 +14,7 @@ public enum TokenStatus: UInt8, Sendable, Codable, CaseIterable {
     case common = 4
 }
 
-/// Scores a token stream one token at a time under one key, as SCHEME.md's detection says.
+/// Scores a token stream one token at a time under one key, as docs/SCHEME.md's detection says.
 ///
 /// Memory is bounded by the number of distinct tuples (for de-duplication) and, only when
 /// asked for, one status byte per token; the tokens themselves are not kept, so a stream of
@@ -22,11 +22,14 @@ public enum TokenStatus: UInt8, Sendable, Codable, CaseIterable {
 public final class TupleScorer {
     public let partition: GreenListPartition
     public let deduplicate: Bool
-    public private(set) var tokens = 0
-    public private(set) var scored = 0
-    public private(set) var green = 0
+    /// Tokens fed so far.
+    public var tokens: Int { counters.tokens }
+    /// Tuples scored so far.
+    public var scored: Int { counters.scored }
+    /// Scored tuples that were green.
+    public var green: Int { counters.green }
     /// Positions left out because their tuple is on the common-tuple list.
-    public private(set) var skippedCommon = 0
+    public var skippedCommon: Int { counters.skipped }
     public let commonTuples: CommonTuples?
     /// One entry per token when `recordStatuses` was set, else empty.
     public private(set) var statuses: [TokenStatus] = []
@@ -35,7 +38,7 @@ public final class TupleScorer {
     private let recordStatuses: Bool
     /// The last h tokens, oldest first; `filled` of them are valid until the first h arrive.
     private let window: UnsafeMutableBufferPointer<UInt32>
-    private var filled = 0
+    private var counters = Counters()
     private var seen = TupleSet()
     private let contextCache: ContextCache?
     private let greenThreshold: UInt32
@@ -62,9 +65,11 @@ public final class TupleScorer {
         window.initialize(repeating: 0)
     }
 
-    deinit {
-        window.deallocate()
-        seen.deallocate()
+    deinit { window.deallocate() }
+
+    /// The running counts; `filled` of the window's h tokens are valid until the first h arrive.
+    private struct Counters {
+        var tokens = 0, scored = 0, green = 0, skipped = 0, filled = 0
     }
 
     /// Feeds the next token of the text.
@@ -74,42 +79,40 @@ public final class TupleScorer {
 
     /// Feeds many tokens.
     ///
-    /// The counters and the tuple set live in locals for the loop and are written back once:
-    /// class properties touched per token cost dynamic exclusivity checks (measured at about
-    /// 8% of detection time).
+    /// The counters live in a local for the loop, and the tuple set and statuses are passed
+    /// in place, so each is accessed once per call: class properties touched per token cost
+    /// dynamic exclusivity checks (measured at about 8% of detection time).
     public func append(contentsOf tokens: some Sequence<UInt32>) throws(WatermarkError) {
-        var count = self.tokens, scored = self.scored, green = self.green, filled = self.filled
-        var skipped = self.skippedCommon
-        var seen = self.seen
-        defer {
-            self.tokens = count
-            self.scored = scored
-            self.green = green
-            self.skippedCommon = skipped
-            self.filled = filled
-            self.seen = seen
-        }
-        let h = self.h, window = self.window, record = recordStatuses, dedup = deduplicate
-        let threshold = greenThreshold, cache = contextCache, partition = self.partition, common = commonTuples
+        var counters = self.counters
+        defer { self.counters = counters }
+        try Self.score(tokens, counters: &counters, seen: &seen, statuses: &statuses, record: recordStatuses,
+                       scorer: self)
+    }
+
+    private static func score(_ tokens: some Sequence<UInt32>, counters c: inout Counters, seen: inout TupleSet,
+                              statuses: inout [TokenStatus], record: Bool, scorer: TupleScorer) throws(WatermarkError) {
+        let h = scorer.h, window = scorer.window, dedup = scorer.deduplicate
+        let threshold = scorer.greenThreshold, cache = scorer.contextCache, partition = scorer.partition
+        let common = scorer.commonTuples
         for token in tokens {
             defer {
-                count += 1
-                if filled == h {
+                c.tokens += 1
+                if c.filled == h {
                     for i in 0..<(h - 1) { window[i] = window[i + 1] }
                     window[h - 1] = token
                 } else {
-                    window[filled] = token
-                    filled += 1
+                    window[c.filled] = token
+                    c.filled += 1
                 }
             }
-            guard filled == h else {
+            guard c.filled == h else {
                 if record { statuses.append(.context) }
                 continue
             }
             if dedup || common != nil {
                 let key = TupleKey.make(context: UnsafeBufferPointer(window), token: token)
                 if let common, common.contains(key: key) {
-                    skipped += 1
+                    c.skipped += 1
                     if record { statuses.append(.common) }
                     continue
                 }
@@ -124,9 +127,9 @@ public final class TupleScorer {
             } else {
                 score = try partition.score(of: token, afterContext: UnsafeBufferPointer(window))
             }
-            scored += 1
+            c.scored += 1
             let isGreen = score < threshold
-            if isGreen { green += 1 }
+            if isGreen { c.green += 1 }
             if record { statuses.append(isGreen ? .green : .red) }
         }
     }

@@ -10,7 +10,7 @@
 ///
 /// Feed tokens with ``evaluate(_:)`` (prompt processing, in batches) or ``step(_:)`` (one
 /// token); each returns a copy of the logits for the position after the last token. The
-/// generation loop uses ``advance(_:)`` and reads ``logits`` in place instead. The cache grows on demand up to
+/// generation loop uses ``advance(_:)`` and reads the logits in place (``withLogits(_:)``) instead. The cache grows on demand up to
 /// ``contextLimit``. Not thread-safe: use a session from one thread at a time (it runs its
 /// own worker threads inside each call).
 public final class InferenceSession {
@@ -72,8 +72,15 @@ public final class InferenceSession {
     /// The logits after the last token evaluated (zeros before any), in place: valid only
     /// while this session is alive and until its next ``advance(_:)``, ``step(_:)`` or
     /// ``evaluate(_:)``. Logits processors may change them.
-    public var logits: UnsafeMutableBufferPointer<Float> {
+    package var logits: UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(start: logitsBuffer, count: c.vocabularySize)
+    }
+
+    /// Calls `body` with the logits after the last token evaluated (zeros before any), in
+    /// place and without a copy; `body` may change them (as a logits processor does) but must
+    /// not keep the buffer: it is reused by the next step.
+    public func withLogits<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(logits)
     }
 
     /// Forgets every token (the cache's memory is kept for reuse).
@@ -87,7 +94,7 @@ public final class InferenceSession {
 
     /// Appends `newTokens` to the context and returns (a copy of) the logits for the next position.
     ///
-    /// The copy costs ~0.2% of a step; ``advance(_:)`` plus ``logits`` avoids it.
+    /// The copy costs ~0.2% of a step; ``advance(_:)`` plus ``withLogits(_:)`` avoids it.
     @discardableResult
     public func evaluate(_ newTokens: some Collection<UInt32>) throws(GenerationError) -> [Float] {
         try run(Array(newTokens), everyPosition: false) { _, _ in }

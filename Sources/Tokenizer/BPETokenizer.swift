@@ -1,3 +1,4 @@
+internal import CryptoSupport
 import Foundation
 
 #if canImport(FoundationEssentials)
@@ -112,9 +113,13 @@ public final class BPETokenizer: Sendable {
         parseMatcher = AddedTokenMatcher(addedTokens)
         plainMatcher = AddedTokenMatcher(addedTokens.filter { !$0.isSpecial })
 
-        fingerprint = Self.computeFingerprint(
-            tokens: tokens, mergeSource: mergeSource, addedTokens: self.addedTokens, preTokenizer: preTokenizer,
-            normalization: normalization, ignoresMerges: ignoresMerges)
+        do {
+            fingerprint = try Self.computeFingerprint(
+                tokens: tokens, mergeSource: mergeSource, addedTokens: self.addedTokens, preTokenizer: preTokenizer,
+                normalization: normalization, ignoresMerges: ignoresMerges)
+        } catch {
+            throw TokenizerError(.unreadable, source: source, "cannot compute its fingerprint: \(error.description)")
+        }
         _ = source
     }
 
@@ -272,10 +277,16 @@ public final class BPETokenizer: Sendable {
     private static func computeFingerprint(
         tokens: [String?], mergeSource: MergeSource, addedTokens: [AddedToken], preTokenizer: PreTokenizer,
         normalization: Normalization, ignoresMerges: Bool
-    ) -> String {
-        var h = SHA256Digest()
-        h.field(Array("swift-watermark byte-level BPE v1".utf8))
-        h.field(
+    ) throws(CryptoError) -> String {
+        var h = try SHA256.Hasher()
+        // Each field is its length (u64le) and its bytes, so no two definitions hash alike.
+        func field(_ bytes: [UInt8]) throws(CryptoError) {
+            var n = UInt64(bytes.count).littleEndian
+            try h.update(withUnsafeBytes(of: &n) { Array($0) })
+            try h.update(bytes)
+        }
+        try field(Array("swift-watermark byte-level BPE v1".utf8))
+        try field(
             Array("pre=\(preTokenizer.rawValue) norm=\(normalization.rawValue) ignore_merges=\(ignoresMerges)".utf8))
         var buf: [UInt8] = []
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { buf.append(contentsOf: $0) } }
@@ -306,8 +317,8 @@ public final class BPETokenizer: Sendable {
             u32(UInt32(t.content.utf8.count))
             buf.append(contentsOf: t.content.utf8)
         }
-        h.field(buf)
-        return SHA256Digest.hex(h.finalize())
+        try field(buf)
+        return Hex.encode(try h.finalize())
     }
 }
 

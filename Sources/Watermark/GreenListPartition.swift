@@ -1,3 +1,5 @@
+internal import CryptoSupport
+
 /// The `greenlist-v1` partition of the vocabulary under one key and parameter set.
 ///
 /// For a context `c` (the `h` tokens before a position) the seed is
@@ -68,9 +70,21 @@ public final class GreenListPartition {
         return try scoreWithCurrentSeed(token)
     }
 
+    /// Scores of tokens `0..<count` for `context` into the caller's `scores`, one per element
+    /// (`count = scores.count`).
+    public func fillScores(after context: some Collection<UInt32>, into scores: inout [UInt16]) throws(WatermarkError) {
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * scores.count, alignment: 16)
+        defer { raw.deallocate() }
+        try fillScores(after: context, into: raw)
+        for (i, score) in raw.bindMemory(to: UInt16.self).enumerated() { scores[i] = score }
+        #if _endian(big)
+        for i in scores.indices { scores[i] = UInt16(littleEndian: scores[i]) }
+        #endif
+    }
+
     /// Scores of tokens `0..<count` for `context`, as the little-endian 16-bit words of the
     /// keystream. `output` must hold `2·count` bytes.
-    public func fillScores(after context: some Collection<UInt32>, into output: UnsafeMutableRawBufferPointer) throws(WatermarkError) {
+    package func fillScores(after context: some Collection<UInt32>, into output: UnsafeMutableRawBufferPointer) throws(WatermarkError) {
         try computeSeed(context)
         do {
             try aes.keystream(key: UnsafeRawBufferPointer(seedBuffer), into: output)
@@ -105,13 +119,8 @@ public final class GreenListPartition {
 
     /// Scores of tokens `0..<count` for `context`, as an array (for tests and tools).
     public func scores(after context: some Collection<UInt32>, count: Int) throws(WatermarkError) -> [UInt16] {
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * count, alignment: 16)
-        defer { raw.deallocate() }
-        try fillScores(after: context, into: raw)
-        var out = Array(raw.bindMemory(to: UInt16.self))
-        #if _endian(big)
-        for i in out.indices { out[i] = UInt16(littleEndian: out[i]) }
-        #endif
+        var out = [UInt16](repeating: 0, count: count)
+        try fillScores(after: context, into: &out)
         return out
     }
 
@@ -127,14 +136,14 @@ public final class GreenListPartition {
 
     /// `score(of:after:)` for a context in contiguous memory: the detector's hot path, free of
     /// generic dispatch across the module boundary.
-    public func score(of token: UInt32, afterContext context: UnsafeBufferPointer<UInt32>) throws(WatermarkError) -> UInt32 {
+    package func score(of token: UInt32, afterContext context: UnsafeBufferPointer<UInt32>) throws(WatermarkError) -> UInt32 {
         try computeSeed(context)
         return try scoreWithCurrentSeed(token)
     }
 
     /// A context made ready for many single-token tests: its seed's AES key schedule is kept,
     /// so each test costs one AES block (about a tenth of an HMAC plus re-keying).
-    public func prepareContext(afterContext context: UnsafeBufferPointer<UInt32>) throws(WatermarkError) -> PreparedContext {
+    package func prepareContext(afterContext context: UnsafeBufferPointer<UInt32>) throws(WatermarkError) -> PreparedContext {
         let prepared: PreparedContext
         do { prepared = PreparedContext(cipher: try AESBlock()) } catch { throw .crypto(error) }
         try rekey(prepared, afterContext: context)
@@ -142,13 +151,13 @@ public final class GreenListPartition {
     }
 
     /// Points an existing `PreparedContext` at another context, reusing its cipher state.
-    public func rekey(_ prepared: PreparedContext, afterContext context: UnsafeBufferPointer<UInt32>) throws(WatermarkError) {
+    package func rekey(_ prepared: PreparedContext, afterContext context: UnsafeBufferPointer<UInt32>) throws(WatermarkError) {
         try computeSeed(context)
         do { try prepared.cipher.setKey(UnsafeRawBufferPointer(seedBuffer)) } catch { throw .crypto(error) }
     }
 
     /// The score of `token` at the prepared context.
-    public func score(of token: UInt32, prepared: PreparedContext) throws(WatermarkError) -> UInt32 {
+    package func score(of token: UInt32, prepared: PreparedContext) throws(WatermarkError) -> UInt32 {
         do { try prepared.cipher.encryptCounter(block: UInt64(token / 8), into: block) } catch { throw .crypto(error) }
         let byteOffset = Int(token % 8) * 2
         return UInt32(block.load(fromByteOffset: byteOffset, as: UInt8.self))
@@ -203,7 +212,7 @@ public final class GreenListPartition {
 /// A context's keyed AES state, from `GreenListPartition.prepareContext(afterContext:)`.
 ///
 /// Holds key-derived material: keep it in memory only, and only as long as it is useful.
-public final class PreparedContext {
+package final class PreparedContext {
     let cipher: AESBlock
     init(cipher: AESBlock) { self.cipher = cipher }
 }

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+internal import SystemPackage
+internal import SystemSupport
 
 /// Reading and writing key files: hex, base64 or raw bytes in, hex out, mode 0600.
 public enum KeyFile {
@@ -16,40 +13,27 @@ public enum KeyFile {
         public var isAccessibleByOthers: Bool { mode & 0o077 != 0 }
     }
 
-    /// Key files are tiny; refusing anything larger stops `--key-file /dev/zero` or a
-    /// mistaken multi-gigabyte path from being read at all.
-    static let maximumSize = 4096
+    /// Key files are tiny; refusing anything larger stops a device or a mistaken
+    /// multi-gigabyte path from being read at all.
+    public static let maximumSize = 4096
 
     /// Reads and parses the key at `path`. Errors name the path and never echo its content.
     public static func read(path: String) throws(WatermarkError) -> Loaded {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .keyFile(path: path, problem: "cannot open key file: \(errnoText())") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .keyFile(path: path, problem: "cannot stat key file: \(errnoText())") }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw .keyFile(path: path, problem: "is a directory, not a key file") }
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .keyFile(path: path, problem: "cannot read key file: \(errnoText())")
+        let data: [UInt8], mode: UInt32
+        do throws(SystemFileError) {
+            let fd = try SystemFile.openForReading(path)
+            defer { try? fd.close() }
+            do { mode = UInt32(try fd.stat().permissions.rawValue) & 0o777 } catch {
+                throw SystemFileError("stat", .system(error))
             }
-            if n == 0 { break }
-            data.append(contentsOf: buffer[0..<n])
-            if data.count > maximumSize {
-                throw .keyFile(path: path, problem: "is larger than \(maximumSize) bytes; a key file holds a 16 to 64 byte key as hex, base64 or raw bytes")
-            }
+            data = try SystemFile.readAll(fd, limit: maximumSize)
+        } catch {
+            throw .keyFile(path: path, problem: problem(error))
         }
         do {
-            let key = try WatermarkKey(parsing: data)
-            return Loaded(key: key, path: path, mode: UInt32(info.st_mode) & 0o777)
+            return Loaded(key: try WatermarkKey(parsing: data), path: path, mode: mode)
         } catch {
-            switch error {
-            case .keyFile(_, let problem): throw .keyFile(path: path, problem: problem)
-            default: throw .keyFile(path: path, problem: error.description)
-            }
+            throw .keyFile(path: path, problem: .content(error))
         }
     }
 
@@ -60,53 +44,24 @@ public enum KeyFile {
     /// crash never leaves half a key behind.
     public static func write(_ key: WatermarkKey, to path: String, overwrite: Bool) throws(WatermarkError) {
         let text = Array((key.hexEncoded + "\n").utf8)
-        if !overwrite {
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
-                if errno == EEXIST { throw .keyFile(path: path, problem: "already exists; pass --force to replace it") }
-                throw .keyFile(path: path, problem: "cannot create key file: \(errnoText())")
+        do {
+            if overwrite {
+                try SystemFile.writeAtomically(text, to: path, permissions: .ownerReadWrite)
+            } else {
+                try SystemFile.createExclusive(path, text, permissions: .ownerReadWrite)
             }
-            do {
-                try writeAll(fd: fd, text, path: path)
-            } catch {
-                close(fd)
-                unlink(path)
-                throw error
-            }
-            close(fd)
-            return
-        }
-        var template = Array((path + ".tmp-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw .keyFile(path: path, problem: "cannot create a temporary file beside it: \(errnoText())") }
-        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        do throws(WatermarkError) {
-            defer { close(fd) }
-            guard fchmod(fd, 0o600) == 0 else { throw .keyFile(path: path, problem: "cannot set mode 0600: \(errnoText())") }
-            try writeAll(fd: fd, text, path: path)
-            guard fsync(fd) == 0 else { throw .keyFile(path: path, problem: "cannot sync: \(errnoText())") }
         } catch {
-            unlink(temporary)
-            throw error
-        }
-        guard rename(temporary, path) == 0 else {
-            let problem = "cannot replace: \(errnoText())"
-            unlink(temporary)
-            throw .keyFile(path: path, problem: problem)
+            if error.reason == .system(.fileExists) { throw .keyFile(path: path, problem: .alreadyExists) }
+            throw .keyFile(path: path, problem: problem(error))
         }
     }
 
-    private static func writeAll(fd: Int32, _ bytes: [UInt8], path: String) throws(WatermarkError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .keyFile(path: path, problem: "cannot write key file: \(errnoText())")
-            }
-            offset += n
+    private static func problem(_ error: SystemFileError) -> WatermarkError.KeyFileProblem {
+        switch error.reason {
+        case .isDirectory: return .isDirectory
+        case .notRegularFile(let kind): return .notRegularFile(kind: kind)
+        case .tooLarge(let limit): return .tooLarge(limit: limit)
+        case .system(let errno): return .system(operation: error.operation, reason: errno.description)
         }
     }
-
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
 }

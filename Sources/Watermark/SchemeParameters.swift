@@ -1,6 +1,6 @@
 /// The `greenlist-v1` parameters: green fraction γ, context width h and bias δ.
 ///
-/// γ is quantised as SCHEME.md says: `G = ⌊γ·65536 + 0.5⌋` clamped to 1…65535, and every
+/// γ is quantised as docs/SCHEME.md says: `G = ⌊γ·65536 + 0.5⌋` clamped to 1…65535, and every
 /// statistic must use the effective fraction `G / 65536`, not the γ the user typed.
 public struct SchemeParameters: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The scheme's name as it appears in outputs and calibration files.
@@ -31,6 +31,15 @@ public struct SchemeParameters: Sendable, Hashable, Codable, CustomStringConvert
         guard gamma.isFinite, gamma > 0, gamma < 1 else { throw .invalidGamma(gamma) }
         guard Self.contextWidthRange.contains(contextWidth) else { throw .invalidContextWidth(contextWidth) }
         guard delta.isFinite, delta >= 0 else { throw .invalidDelta(delta) }
+        self.gamma = gamma
+        self.contextWidth = contextWidth
+        self.delta = delta
+    }
+
+    /// The scheme's defaults: γ 0.25, h 1, δ 2 (valid by construction, so this cannot fail).
+    public static let defaults = SchemeParameters(validGamma: defaultGamma, contextWidth: defaultContextWidth, delta: defaultDelta)
+
+    private init(validGamma gamma: Double, contextWidth: Int, delta: Double) {
         self.gamma = gamma
         self.contextWidth = contextWidth
         self.delta = delta

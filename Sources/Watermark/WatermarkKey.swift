@@ -1,4 +1,5 @@
 import Foundation
+internal import CryptoSupport
 
 /// A secret `greenlist-v1` key of 16 to 64 bytes.
 ///
@@ -56,9 +57,9 @@ public struct WatermarkKey: Sendable, Hashable, CustomStringConvertible, CustomD
         } else if Self.validLengths.contains(data.count) {
             try self.init(bytes: data)
         } else if data.isEmpty || trimmed.isEmpty {
-            throw .keyFile(path: "", problem: "the key is empty")
+            throw .unparsableKey(.empty)
         } else {
-            throw .keyFile(path: "", problem: "not a hex or base64 key, and \(data.count) raw bytes is not a valid key length (16 to 64)")
+            throw .unparsableKey(.notAKey(rawLength: data.count))
         }
     }
 
@@ -67,37 +68,6 @@ public struct WatermarkKey: Sendable, Hashable, CustomStringConvertible, CustomD
         guard let first = data.firstIndex(where: { !isSpace($0) }),
               let last = data.lastIndex(where: { !isSpace($0) }) else { return [] }
         return data[first...last]
-    }
-}
-
-package enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    package static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var out: [UInt8] = []
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
-        guard text.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(text.count / 2)
-        var high: UInt8? = nil
-        for c in text {
-            let v: UInt8
-            switch c {
-            case 0x30...0x39: v = c - 0x30
-            case 0x61...0x66: v = c - 0x61 + 10
-            case 0x41...0x46: v = c - 0x41 + 10
-            default: return nil
-            }
-            if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
-        }
-        return out
     }
 }
 

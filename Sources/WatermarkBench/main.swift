@@ -1,4 +1,4 @@
-// Release-build benchmarks for BENCHMARKS.md. Every figure is reported beside a floor measured
+// Release-build benchmarks for docs/BENCHMARKS.md. Every figure is reported beside a floor measured
 // in the same run on the same buffers, so that a noisy or slower machine shifts both alike.
 //
 //   swift run -c release WatermarkBench [--ids-file FILE] [--quick]

@@ -21,8 +21,7 @@ struct CommonTuplesCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the list (JSON).", valueName: "file"))
     var out: String
 
-    @Option(help: ArgumentHelp("Tokenizer (default: the default model's).", valueName: "path"))
-    var tokenizer: String?
+    @OptionGroup var tokenizerOption: TokenizerOption
 
     @Option(name: .customLong("context-width"), help: ArgumentHelp("Context width h the list is for (1–8).", valueName: "tokens"))
     var contextWidth = 1
@@ -34,8 +33,7 @@ struct CommonTuplesCommand: ParsableCommand {
     @Option(name: .customLong("max-tuples"), help: ArgumentHelp("List at most this many (the most common).", valueName: "n"))
     var maximumTuples: Int?
 
-    @Flag(name: .customLong("no-normalize"), help: "Tokenize text exactly as given (use the same setting when detecting).")
-    var noNormalize = false
+    @OptionGroup var normalization: NormalizationOption
 
     @Flag(help: "Replace an existing file.")
     var force = false
@@ -53,11 +51,8 @@ struct CommonTuplesCommand: ParsableCommand {
     }
 
     func run() throws {
-        if !force && FileManager.default.fileExists(atPath: out) {
-            throw CLIFailure("\(out): already exists; pass --force to replace it")
-        }
-        let input = TextInput(tokenizerPath: tokenizer, normalize: !noNormalize)
-        let tok = try input.tokenizer()
+        try refuseToReplace(out, force: force)
+        let tokenizer = try tokenizerOption.load(normalize: normalization.normalize)
         var builder: CommonTuplesBuilder
         do { builder = try CommonTuplesBuilder(contextWidth: contextWidth) } catch { throw CLIFailure(error.description) }
         var progress = Progress("reference documents")
@@ -67,7 +62,7 @@ struct CommonTuplesCommand: ParsableCommand {
                 case .ids(let ids): builder.add(document: ids)
                 case .text(let text):
                     guard !text.isEmpty else { return }
-                    builder.add(document: try input.tokenize(text, source: source).ids)
+                    builder.add(document: tokenizer.detection.ids(for: text))
                 }
                 progress.advance()
             }
@@ -76,10 +71,9 @@ struct CommonTuplesCommand: ParsableCommand {
         let list: CommonTuples
         do {
             list = try builder.build(minimumDocumentFraction: minimumFraction, maximumCount: maximumTuples,
-                                     tokenizer: .init(fingerprint: tok.fingerprint, name: input.tokenizerName),
-                                     normalization: input.normalization)
+                                     tokenizer: tokenizer.descriptor, normalization: tokenizer.detection.normalization)
         } catch { throw CLIFailure(error.description) }
-        try writeAtomically(String(decoding: try list.encoded(), as: UTF8.self), to: out)
+        try writeFile(Array(try list.encoded()), to: out)
         let coverage = builder.coverage(of: list)
         if json {
             print(JSONOutput.line(["path": .string(out), "tuples": .int(list.tuples.count), "documents": .int(list.documents),

@@ -5,6 +5,7 @@ import GGUF
 import Generation
 import Tokenizer
 import Watermark
+import WatermarkedGeneration
 
 struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -72,32 +73,31 @@ struct Embed: ParsableCommand {
             keyID = loaded[0].keyID
         }
         let inputs = try readPrompts()
-
-        let runner = try ModelRunner(modelPath: model, raw: raw, system: system, ignoreEOS: ignoreEOS,
-                                     threads: generation.threads)
-        let tokenizer = runner.tokenizer, chat = runner.chat, path = runner.path
+        let path = try model ?? DefaultModel.requirePath(for: "model")
+        let runner = try Models.load(path, raw: raw, system: system, ignoreEndOfTurn: ignoreEOS, threads: generation.threads)
         let baseSeed = generation.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         var progress = Progress("prompts", total: inputs.count)
         for (index, input) in inputs.enumerated() {
-            let ids = try runner.encode(input.text, source: input.source)
+            let ids = try Models.encode(input.text, source: input.source, with: runner)
             let sampling = generation.sampling(seed: baseSeed &+ UInt64(index))
             progress.willStream(toTerminal: !json && Console.stdoutIsTerminal)
-            var stream = TextStream(tokenizer: tokenizer, enabled: !json)
-            let result = try runner.generate(after: ids, sampling: sampling, processor: processor,
-                                             maxTokens: generation.maxTokens, recordsLikelihood: perplexity) { stream.append($0) }
-            stream.finish()
-            if json {
-                let record = EmbedRecord(
-                    index: index, id: input.id, prompt: input.text, chat: chat != nil,
-                    text: tokenizer.decode(result.tokens, skipSpecialTokens: true), ids: result.tokens,
-                    keyID: keyID, watermark: keyID != nil, scheme: SchemeParameters.scheme,
-                    gamma: parameters.gamma, contextWidth: parameters.contextWidth, delta: parameters.delta,
-                    maxTokens: generation.maxTokens, sampling: sampling, model: (path as NSString).lastPathComponent,
-                    promptTokens: ids.count, generatedTokens: result.tokens.count, stopReason: result.stopReason.rawValue,
-                    tokensPerSecond: rounded(result.tokensPerSecond), promptTokensPerSecond: rounded(result.promptTokensPerSecond),
-                    watermarkMillisecondsPerToken: keyID == nil ? nil
-                        : rounded(1000 * result.processorSeconds / Double(max(1, result.tokens.count + (result.stopToken == nil ? 0 : 1)))),
-                    perplexity: result.perplexity.map(rounded))
+            var decoder = StreamingTextDecoder(tokenizer: runner.tokenizer)
+            let result: GenerationResult
+            do {
+                result = try runner.generate(after: ids, sampling: sampling, watermark: processor, maxTokens: generation.maxTokens,
+                                             recordsLikelihood: perplexity) { if !json { write(decoder.append($0)) } }
+            } catch { throw CLIFailure(error.description) }
+            if !json {
+                write(decoder.finish() + "\n")
+            } else {
+                let steps = Double(max(1, result.tokens.count + (result.stopToken == nil ? 0 : 1)))
+                let record = GenerationRecord(
+                    index: index, id: input.id, prompt: input.text, chat: runner.chat != nil,
+                    text: runner.tokenizer.decode(result.tokens, skipSpecialTokens: true), ids: result.tokens, keyID: keyID,
+                    parameters: parameters, maxTokens: generation.maxTokens, sampling: sampling,
+                    model: (path as NSString).lastPathComponent, result: result, promptTokens: ids.count,
+                    watermarkMillisecondsPerToken: keyID == nil ? nil : rounded(1000 * result.processorSeconds / steps),
+                    perplexity: result.perplexity.map(rounded), rounding: rounded)
                 print(JSONOutput.line(encoding: record))
             }
             fflush(nil)
@@ -106,12 +106,19 @@ struct Embed: ParsableCommand {
         progress.finish()
     }
 
+    /// Streamed text goes to stdout as it is made.
+    private func write(_ text: String) {
+        guard !text.isEmpty else { return }
+        print(text, terminator: "")
+        fflush(nil)
+    }
+
     private func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
 
     struct PromptInput {
         let text: String
         let source: String
-        let id: JSONID?
+        let id: RecordID?
     }
 
     private func readPrompts() throws -> [PromptInput] {
@@ -135,7 +142,7 @@ struct Embed: ParsableCommand {
                     throw CLIFailure("\(source): needs a string \"prompt\" field")
                 }
                 guard !text.isEmpty else { throw CLIFailure("\(source): the prompt is empty") }
-                var id: JSONID? = nil
+                var id: RecordID? = nil
                 if let s = dictionary["id"] as? String { id = .string(s) } else if let n = dictionary["id"] as? Int { id = .int(n) }
                 out.append(PromptInput(text: text, source: source, id: id))
             }
@@ -144,169 +151,5 @@ struct Embed: ParsableCommand {
             throw CLIFailure(error.description)
         }
         return out
-    }
-}
-
-/// The watermark's processor as the runtime's hook.
-struct WatermarkBias: LogitsProcessor {
-    let processor: WatermarkLogitsProcessor
-
-    mutating func process(logits: UnsafeMutableBufferPointer<Float>, history: [UInt32]) throws {
-        try processor.process(logits, history: history)
-    }
-}
-
-/// Turns a prompt into ids: the chat format's control tokens by id, the text between them
-/// as plain text (so a prompt cannot inject control tokens).
-struct PromptEncoder {
-    let tokenizer: BPETokenizer
-    let chat: ChatTemplate?
-    let system: String?
-    let addBOS: Bool
-
-    func encode(_ prompt: String, source: String) throws -> [UInt32] {
-        var ids: [UInt32] = []
-        if addBOS, let bos = tokenizer.bosTokenID { ids.append(bos) }
-        guard let chat else { return ids + tokenizer.encode(prompt, specialTokens: .plainText) }
-        for piece in chat.render(user: prompt, system: system) {
-            switch piece {
-            case .text(let text): ids += tokenizer.encode(text, specialTokens: .plainText)
-            case .special(let spelling):
-                guard let id = tokenizer.id(for: spelling) else {
-                    throw CLIFailure("\(source): the model's chat template uses \(spelling), which its vocabulary lacks; use --raw")
-                }
-                ids.append(id)
-            }
-        }
-        return ids
-    }
-}
-
-/// Writes generated text to stdout as tokens arrive, holding back the bytes of a UTF-8
-/// character split across tokens until it is complete.
-struct TextStream {
-    let tokenizer: BPETokenizer
-    let enabled: Bool
-    private var pending: [UInt8] = []
-
-    init(tokenizer: BPETokenizer, enabled: Bool) {
-        self.tokenizer = tokenizer
-        self.enabled = enabled
-    }
-
-    mutating func append(_ token: UInt32) {
-        guard enabled, !tokenizer.isSpecial(token), let bytes = tokenizer.tokenBytes(for: token) else { return }
-        pending += bytes
-        let complete = Self.completePrefix(pending)
-        guard complete > 0 else { return }
-        writeOut(pending[..<complete])
-        pending.removeFirst(complete)
-    }
-
-    mutating func finish() {
-        guard enabled else { return }
-        writeOut(pending[...])
-        pending.removeAll()
-        writeOut(Array("\n".utf8)[...])
-    }
-
-    private func writeOut(_ bytes: ArraySlice<UInt8>) {
-        guard !bytes.isEmpty else { return }
-        // Invalid sequences (which cannot become valid) print as U+FFFD.
-        print(String(decoding: bytes, as: UTF8.self), terminator: "")
-        fflush(nil)
-    }
-
-    /// Length of `bytes` without a trailing, still incomplete UTF-8 sequence.
-    static func completePrefix(_ bytes: [UInt8]) -> Int {
-        let n = bytes.count
-        var i = n - 1
-        var back = 0
-        while i >= 0 && back < 3 && bytes[i] & 0xC0 == 0x80 {
-            i -= 1
-            back += 1
-        }
-        guard i >= 0 else { return n }
-        let lead = bytes[i]
-        let needed = lead >= 0xF0 && lead < 0xF8 ? 4 : lead >= 0xE0 && lead < 0xF0 ? 3 : lead >= 0xC0 && lead < 0xE0 ? 2 : 1
-        return needed > n - i ? i : n
-    }
-}
-
-enum JSONID: Encodable {
-    case string(String)
-    case int(Int)
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .string(let s): try c.encode(s)
-        case .int(let n): try c.encode(n)
-        }
-    }
-}
-
-/// One `--json` line.
-struct EmbedRecord: Encodable {
-    let index: Int
-    let id: JSONID?
-    let prompt: String
-    let chat: Bool
-    let text: String
-    let ids: [UInt32]
-    let keyID: String?
-    let watermark: Bool
-    let scheme: String
-    let gamma: Double
-    let contextWidth: Int
-    let delta: Double
-    let maxTokens: Int
-    let sampling: SamplingParameters
-    let model: String
-    let promptTokens: Int
-    let generatedTokens: Int
-    let stopReason: String
-    let tokensPerSecond: Double
-    let promptTokensPerSecond: Double
-    let watermarkMillisecondsPerToken: Double?
-    let perplexity: Double?
-
-    private enum Keys: String, CodingKey {
-        case index, id, prompt, chat, text, ids, keyID, watermark, scheme, gamma, contextWidth, delta, maxTokens
-        case temperature, topK, topP, minP, repetitionPenalty, seed, greedy
-        case model, promptTokens, generatedTokens, stopReason, tokensPerSecond, promptTokensPerSecond
-        case watermarkMillisecondsPerToken, perplexity
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(index, forKey: .index)
-        try c.encodeIfPresent(id, forKey: .id)
-        try c.encode(prompt, forKey: .prompt)
-        try c.encode(chat, forKey: .chat)
-        try c.encode(text, forKey: .text)
-        try c.encode(ids, forKey: .ids)
-        if let keyID { try c.encode(keyID, forKey: .keyID) } else { try c.encodeNil(forKey: .keyID) }
-        try c.encode(watermark, forKey: .watermark)
-        try c.encode(scheme, forKey: .scheme)
-        try c.encode(gamma, forKey: .gamma)
-        try c.encode(contextWidth, forKey: .contextWidth)
-        try c.encode(delta, forKey: .delta)
-        try c.encode(maxTokens, forKey: .maxTokens)
-        try c.encode(sampling.greedy, forKey: .greedy)
-        try c.encode(sampling.temperature, forKey: .temperature)
-        try c.encode(sampling.topK, forKey: .topK)
-        try c.encode(sampling.topP, forKey: .topP)
-        try c.encode(sampling.minP, forKey: .minP)
-        try c.encode(sampling.repetitionPenalty, forKey: .repetitionPenalty)
-        try c.encode(sampling.seed, forKey: .seed)
-        try c.encode(model, forKey: .model)
-        try c.encode(promptTokens, forKey: .promptTokens)
-        try c.encode(generatedTokens, forKey: .generatedTokens)
-        try c.encode(stopReason, forKey: .stopReason)
-        try c.encode(tokensPerSecond, forKey: .tokensPerSecond)
-        try c.encode(promptTokensPerSecond, forKey: .promptTokensPerSecond)
-        try c.encodeIfPresent(watermarkMillisecondsPerToken, forKey: .watermarkMillisecondsPerToken)
-        try c.encodeIfPresent(perplexity, forKey: .perplexity)
     }
 }

@@ -24,7 +24,7 @@ struct Keygen: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        do throws(WatermarkError) {
             let key = try WatermarkKey.generate(length: bytes)
             try KeyFile.write(key, to: out, overwrite: force)
             if json {
@@ -32,6 +32,8 @@ struct Keygen: ParsableCommand {
             } else {
                 print("wrote a \(bytes)-byte key to \(out) (mode 0600); keyID \(key.keyID)")
             }
+        } catch .keyFile(let path, .alreadyExists) {
+            throw CLIFailure("\(path): already exists; pass --force to replace it")
         } catch {
             throw CLIFailure(error.description)
         }

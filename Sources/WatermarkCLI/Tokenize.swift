@@ -9,8 +9,7 @@ struct Tokenize: ParsableCommand {
     @Argument(help: ArgumentHelp("Files to read; '-' or none reads standard input.", valueName: "file"))
     var files: [String] = []
 
-    @Option(help: ArgumentHelp("A GGUF model, a tokenizer.json or a tiktoken rank file (default: the default model).", valueName: "path"))
-    var tokenizer: String?
+    @OptionGroup var tokenizerOption: TokenizerOption
 
     @Flag(help: "Print a JSON array of ids (with --pieces, objects with id and piece).")
     var json = false
@@ -21,16 +20,18 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Input is JSON Lines with a \"text\" field; writes one {\"ids\": [...]} line per input line, in order.")
     var jsonl = false
 
-    @Flag(name: .customLong("no-normalize"), help: "Tokenize text exactly as given (detection normalises zero-width characters, look-alike letters, exotic spaces and emoji first).")
-    var noNormalize = false
+    @OptionGroup var normalization: NormalizationOption
 
     @Flag(name: .customLong("parse-special"), help: "Match special-token text such as <|im_end|> as special tokens (default: plain text).")
     var parseSpecial = false
 
     func run() throws {
-        let input = TextInput(tokenizerPath: tokenizer)
-        let tok = try input.tokenizer()
-        let mode: BPETokenizer.SpecialTokenHandling = parseSpecial ? .parse : .plainText
+        let detection = try tokenizerOption.load(normalize: normalization.normalize).detection
+        let tok = detection.tokenizer
+        // What detection scores, unless special-token text is to be matched (never for detection).
+        func encode(_ text: String) -> [UInt32] {
+            parseSpecial ? tok.encode(detection.prepared(text), specialTokens: .parse) : detection.ids(for: text)
+        }
         for path in files.isEmpty ? ["-"] : files {
             do {
                 let stream = try ByteStream(path: path)
@@ -41,16 +42,16 @@ struct Tokenize: ParsableCommand {
                         guard case .text(let text) = try parseLine(line, source: source) else {
                             throw InputError(source: source, problem: "needs a \"text\" field")
                         }
-                        print(JSONOutput.line(encoding: ["ids": tok.encode(prepare(text), specialTokens: mode)]))
+                        print(JSONOutput.line(encoding: ["ids": encode(text)]))
                     }
                 } else {
-                    let bytes = try stream.readAll(limit: TextInput.maximumDocumentBytes)
+                    let bytes = try stream.readAll(limit: Documents.maximumDocumentBytes)
                     guard let text = String(validating: bytes, as: UTF8.self) else {
                         throw InputError(source: stream.name, problem: "is not valid UTF-8 text")
                     }
-                    let ids = tok.encode(prepare(text), specialTokens: mode)
+                    let ids = encode(text)
                     if pieces {
-                        let rows = ids.map { (id: $0, piece: String(decoding: tok.tokenBytes(for: $0) ?? [], as: UTF8.self)) }
+                        let rows = zip(ids, detection.pieces(for: ids)).map { (id: $0, piece: $1) }
                         if json {
                             print(JSONOutput.line(encoding: rows.map { PieceRow(id: $0.id, piece: $0.piece) }))
                         } else {
@@ -67,8 +68,6 @@ struct Tokenize: ParsableCommand {
             }
         }
     }
-
-    private func prepare(_ text: String) -> String { noNormalize ? text : TextNormalizer.normalize(text) }
 
     private func parseLine(_ line: [UInt8], source: String) throws -> JSONLinesDocument {
         do { return try JSONLinesDocument.parse(line) } catch { throw InputError(source: source, problem: error.problem) }

@@ -1,11 +1,8 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
+import SystemSupport
 
-/// The `watermark` command. Exit codes follow DESIGN.md: 0 found (or success), 1 not found or
+/// The `watermark` command. Exit codes follow docs/DESIGN.md: 0 found (or success), 1 not found or
 /// too short, 2 for any usage or input error, always as one line on stderr.
 @main
 struct WatermarkCommand: ParsableCommand {
@@ -20,25 +17,28 @@ struct WatermarkCommand: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch let exit as ExitCode {
-            Glibc.exit(exit.rawValue)
+        } catch let code as ExitCode {
+            terminate(code.rawValue)
         } catch let failure as CLIFailure {
             Console.error(failure.message)
-            Glibc.exit(failure.code)
+            terminate(failure.code)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 // --help and --version arrive here as "errors" with their text to print.
                 print(fullMessage(for: error))
-                Glibc.exit(0)
+                terminate(0)
             }
             // One line: ArgumentParser's first line, and a pointer to the help.
             let first = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
             Console.error("\(first.replacingOccurrences(of: "Error: ", with: "")) (see 'watermark help')")
-            Glibc.exit(2)
+            terminate(2)
         }
     }
 }
+
+/// Ends the process (outside the command type, whose `exit(withError:)` would shadow `exit`).
+private func terminate(_ code: Int32) -> Never { exit(code) }
 
 /// A failure the CLI reports as one line on stderr with the given exit code.
 struct CLIFailure: Error {
@@ -64,19 +64,11 @@ enum Console {
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
 }
 
-/// Unbuffered writes to a descriptor; stdout goes through `print` elsewhere so that its
+/// Unbuffered writes to standard error; stdout goes through `print` elsewhere so that its
 /// order with respect to this stays as the user sees it (stderr is never buffered).
 struct FileOutput {
     let fd: Int32
     static let standardError = FileOutput(fd: 2)
 
-    func write(_ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n <= 0 { if errno == EINTR { continue }; return }
-            offset += n
-        }
-    }
+    func write(_ text: String) { SystemFile.writeUnchecked(fd, text) }
 }

@@ -1,14 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+internal import SystemPackage
+internal import SystemSupport
 
 /// A file or standard input read in fixed-size chunks, so that inputs of any size stream.
 public final class ByteStream {
     /// How the stream is named in messages: the path, or `<stdin>`.
     public let name: String
-    private let fd: Int32
+    private let fd: FileDescriptor
     private let ownsDescriptor: Bool
     private var buffer: [UInt8]
 
@@ -17,34 +14,26 @@ public final class ByteStream {
         buffer = [UInt8](repeating: 0, count: chunkSize)
         if path == "-" {
             name = "<stdin>"
-            fd = 0
+            fd = .standardInput
             ownsDescriptor = false
             return
         }
         name = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw InputError(source: path, problem: "cannot open: \(ByteStream.errnoText())") }
-        var info = stat()
-        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            close(fd)
-            throw InputError(source: path, problem: "is a directory")
+        do { fd = try SystemFile.openForReading(path) } catch {
+            throw InputError(source: path, problem: error.description)
         }
-        self.fd = fd
         ownsDescriptor = true
     }
 
-    deinit { if ownsDescriptor { close(fd) } }
+    deinit { if ownsDescriptor { try? fd.close() } }
 
     /// The next chunk, or nil at end of input.
     public func nextChunk() throws(InputError) -> ArraySlice<UInt8>? {
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw InputError(source: name, problem: "cannot read: \(ByteStream.errnoText())")
-            }
-            return n == 0 ? nil : buffer[0..<n]
+        let n: Int
+        do { n = try SystemFile.read(fd, into: &buffer) } catch {
+            throw InputError(source: name, problem: error.description)
         }
+        return n == 0 ? nil : buffer[0..<n]
     }
 
     /// Reads everything, refusing more than `limit` bytes.
@@ -56,8 +45,6 @@ public final class ByteStream {
         }
         return out
     }
-
-    static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
 /// Splits a `ByteStream` into lines (LF or CRLF), one at a time, in bounded memory.

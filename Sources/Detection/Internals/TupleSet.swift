@@ -3,7 +3,10 @@
 /// De-duplication inserts once per token, so this sits on the detector's hot path; Swift's
 /// `Set` spends most of its time in its seeded SipHash. Keys here are already well mixed (or,
 /// for h = 1, small and are mixed once), so a multiply-shift index is enough.
-struct TupleSet {
+///
+/// `~Copyable`: the table has one owner, which frees it when it goes away; a copy could free it
+/// twice or keep using it after.
+struct TupleSet: ~Copyable {
     private var slots: UnsafeMutablePointer<UInt64>
     private var capacity: Int       // a power of two
     private(set) var count = 0
@@ -17,8 +20,7 @@ struct TupleSet {
         slots.initialize(repeating: 0, count: c)
     }
 
-    /// Frees the storage; the owner calls this from its `deinit` (a struct has none).
-    func deallocate() { slots.deallocate() }
+    deinit { slots.deallocate() }
 
     /// Inserts `key`; returns false if it was already present.
     mutating func insert(_ key: UInt64) -> Bool {

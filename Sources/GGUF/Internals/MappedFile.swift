@@ -5,28 +5,31 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import SystemPackage
+import SystemSupport
 
-/// A read-only, private memory mapping of a whole regular file. All system calls of the
-/// module live here; the mapping is released in `deinit`.
+/// A read-only, private memory mapping of a whole regular file. The module's one system
+/// call of its own, `mmap`, lives here (opening goes through `SystemFile`); the mapping is
+/// released in `deinit`.
 final class MappedFile: @unchecked Sendable {
     // Immutable after init and only ever read, so sharing across threads is safe.
     let bytes: UnsafeRawBufferPointer
     private let mapped: Bool
 
     init(path: String) throws(GGUFError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw GGUFError(path: path, field: "file", offset: nil, reason: .cannotOpen(errno: errno))
-        }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            throw GGUFError(path: path, field: "file", offset: nil, reason: .cannotOpen(errno: errno))
-        }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
+        let descriptor: FileDescriptor
+        do { descriptor = try SystemFile.openForReading(path, regularOnly: true) } catch {
+            if case .system(let errno) = error.reason {
+                throw GGUFError(path: path, field: "file", offset: nil, reason: .cannotOpen(errno: errno.rawValue))
+            }
             throw GGUFError(path: path, field: "file", offset: nil, reason: .notARegularFile)
         }
-        let size = Int(st.st_size)
+        defer { try? descriptor.close() }
+        let fd = descriptor.rawValue
+        let size: Int
+        do { size = Int(try descriptor.stat().size) } catch {
+            throw GGUFError(path: path, field: "file", offset: nil, reason: .cannotOpen(errno: error.rawValue))
+        }
         if size == 0 {
             // mmap rejects a zero length; an empty buffer lets the parser report the truncation.
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -48,6 +51,5 @@ final class MappedFile: @unchecked Sendable {
 }
 
 func errnoDescription(_ e: Int32) -> String {
-    guard let s = strerror(e) else { return "errno \(e)" }
-    return String(cString: s) + " (errno \(e))"
+    Errno(rawValue: e).description + " (errno \(e))"
 }

@@ -16,8 +16,9 @@ import Synchronization
 /// calls (a call costs about a microsecond) and fall back to a condition variable after
 /// about a millisecond idle, so an idle session costs no CPU. Dynamic hand-out, and a caller
 /// that never waits for a worker that has not started, keep a shared (oversubscribed)
-/// machine from stalling the pass. Not reentrant; one caller at a time.
-final class ThreadPool: @unchecked Sendable {
+/// machine from stalling the pass. Not reentrant and not `Sendable`: one caller at a time, on
+/// one thread (the session that owns it); only its shared `State` crosses to the workers.
+final class ThreadPool {
     let threadCount: Int
     private let state: State
 
@@ -30,8 +31,15 @@ final class ThreadPool: @unchecked Sendable {
             pthread_attr_init(&attributes)
             pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
             let box = Unmanaged.passRetained(WorkerStart(state: state, index: index)).toOpaque()
+            #if canImport(Darwin)
+            var thread: pthread_t? = nil
+            #else
             var thread = pthread_t()
+            #endif
             let rc = pthread_create(&thread, &attributes, { raw in
+                #if canImport(Darwin)
+                let raw: UnsafeMutableRawPointer? = raw
+                #endif
                 let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
                 start.state.workerLoop(index: start.index)
                 return nil

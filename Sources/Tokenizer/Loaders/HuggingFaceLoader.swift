@@ -1,14 +1,10 @@
 import Foundation
+internal import SystemSupport
 
 extension BPETokenizer {
     /// Loads a Hugging Face `tokenizer.json` file.
     public convenience init(tokenizerJSONPath path: String) throws(TokenizerError) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw TokenizerError(.unreadable, source: path, "\(error.localizedDescription)")
-        }
+        let data = Data(try Self.readDefinition(path))
         try self.init(tokenizerJSON: data, source: path)
     }
 

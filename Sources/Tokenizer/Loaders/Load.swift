@@ -1,4 +1,5 @@
 import Foundation
+internal import SystemSupport
 import GGUF
 
 extension BPETokenizer {
@@ -12,11 +13,16 @@ extension BPETokenizer {
     public static func load(
         path: String, pattern: TiktokenPattern? = nil, specialTokens: [String: UInt32]? = nil
     ) throws -> BPETokenizer {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw TokenizerError(.unreadable, source: path, "cannot open file")
+        let head: [UInt8]
+        do {
+            let fd = try SystemFile.openForReading(path, regularOnly: true)
+            defer { try? fd.close() }
+            var buffer = [UInt8](repeating: 0, count: 64)
+            let n = try SystemFile.read(fd, into: &buffer)
+            head = Array(buffer[0..<n])
+        } catch {
+            throw TokenizerError(.unreadable, source: path, error.description)
         }
-        let head = (try? handle.read(upToCount: 64)) ?? Data()
-        try? handle.close()
         if head.starts(with: Array("GGUF".utf8)) {
             return try BPETokenizer(gguf: try GGUFFile(path: path))
         }
@@ -35,6 +41,16 @@ extension BPETokenizer {
         }
         let specials = specialTokens ?? Self.standardSpecialTokens(fileName: name, pattern: p)
         return try BPETokenizer(tiktokenRanks: path, pattern: p, specialTokens: specials)
+    }
+
+    /// Definitions are read whole; the largest in use (Qwen's, Llama 3's) are about 10 MB.
+    static let maximumDefinitionBytes = 256 << 20
+
+    /// The bytes of a definition file, refusing what is not a regular file or is too large.
+    static func readDefinition(_ path: String) throws(TokenizerError) -> [UInt8] {
+        do { return try SystemFile.read(path: path, limit: maximumDefinitionBytes, regularOnly: true) } catch {
+            throw TokenizerError(.unreadable, source: path, error.description)
+        }
     }
 
     static func guessPattern(fileName: String) -> TiktokenPattern? {

@@ -2,6 +2,7 @@
     import FoundationEssentials
 #else
     import Foundation
+internal import SystemSupport
 #endif
 
 extension BPETokenizer {
@@ -42,12 +43,7 @@ extension BPETokenizer {
         tiktokenRanks path: String, pattern: TiktokenPattern, specialTokens: [String: UInt32] = [:],
         normalization: Normalization = .none
     ) throws(TokenizerError) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw TokenizerError(.unreadable, source: path, "\(error.localizedDescription)")
-        }
+        let data = Data(try Self.readDefinition(path))
         try self.init(
             tiktokenRankData: data, pattern: pattern, specialTokens: specialTokens, normalization: normalization,
             source: path)

@@ -9,25 +9,11 @@ struct CommonTupleOptions: ParsableArguments {
                                valueName: "file"))
     var path: String?
 
-    /// The list, checked against the tokenizer and context width in use.
-    func load(tokenizer input: TextInput, contextWidth: Int) throws -> CommonTuples? {
+    /// The list, read and checked in itself; the detection pipeline checks that it fits.
+    func load() throws -> CommonTuples? {
         guard let path else { return nil }
-        let list: CommonTuples
-        do { list = try CommonTuples.decode(Data(try ByteStream(path: path).readAll(limit: 256 << 20)), source: path) } catch {
+        do { return try CommonTuples.decode(Data(try ByteStream(path: path).readAll(limit: 256 << 20)), source: path) } catch {
             throw CLIFailure(error.description)
         }
-        let tokenizer = try input.tokenizer()
-        guard list.tokenizer.fingerprint == tokenizer.fingerprint else {
-            throw CLIFailure("\(path): was made for another tokenizer (\(list.tokenizer.name), fingerprint \(list.tokenizer.fingerprint.prefix(16))…)")
-        }
-        guard list.contextWidth == contextWidth else {
-            throw CLIFailure("\(path): was made for context width \(list.contextWidth), not \(contextWidth)")
-        }
-        let normalization = input.normalization
-        if list.normalization != normalization {
-            // Still a valid test (the list does not depend on the key), only a less apt one.
-            Console.warning("\(path): was counted on text with normalisation \(list.normalization), and this text has \(normalization)")
-        }
-        return list
     }
 }

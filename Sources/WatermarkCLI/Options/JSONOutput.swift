@@ -1,3 +1,4 @@
+import Detection
 import Foundation
 
 /// JSON for `--json` outputs: one compact object per line.
@@ -19,13 +20,7 @@ enum JSONOutput {
         }
     }
 
-    static func line(_ object: [String: Value]) -> String { line(encoding: object) }
+    static func line(_ object: [String: Value]) -> String { JSONLine.string(encoding: object) }
 
-    static func line(encoding value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding our own value types cannot fail; an empty object is a safe fallback.
-        guard let data = try? encoder.encode(value) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
+    static func line(encoding value: some Encodable) -> String { JSONLine.string(encoding: value) }
 }

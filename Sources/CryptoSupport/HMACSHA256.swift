@@ -7,15 +7,15 @@ internal import CCryptoShim
 /// against ~172 ns for re-initialising an `EVP_MAC_CTX`, whose parameter handling dominates
 /// at these sizes. Keys are at most 64 bytes (SHA-256's block), so no key pre-hashing applies.
 /// Not thread-safe: give each thread its own instance.
-final class HMACSHA256 {
-    static let outputSize = 32
-    static let blockSize = 64
+package final class HMACSHA256 {
+    package static let outputSize = 32
+    package static let blockSize = 64
     private let inner: OpaquePointer
     private let outer: OpaquePointer
     private let scratch: OpaquePointer
     private let innerDigest: UnsafeMutableRawBufferPointer
 
-    init(key: [UInt8]) throws(CryptoError) {
+    package init(key: [UInt8]) throws(CryptoError) {
         precondition(key.count <= Self.blockSize)
         guard let inner = EVP_MD_CTX_new(), let outer = EVP_MD_CTX_new(), let scratch = EVP_MD_CTX_new() else {
             throw OpenSSL.error("SHA-256 context")
@@ -46,7 +46,7 @@ final class HMACSHA256 {
     }
 
     /// Writes the 32-byte MAC of `message` to `output`.
-    func authenticate(_ message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
+    package func authenticate(_ message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
         precondition(output.count >= Self.outputSize)
         var length: UInt32 = 0
         try OpenSSL.check(EVP_MD_CTX_copy_ex(scratch, inner), "HMAC-SHA256 inner copy")

@@ -4,12 +4,12 @@ internal import CCryptoShim
 ///
 /// The scheme re-keys AES at every position, so the context is set up for the cipher once
 /// and only the key and counter change per call (`EVP_EncryptInit_ex` with a nil cipher).
-final class AESCTRKeystream {
+package final class AESCTRKeystream {
     private let context: OpaquePointer
     /// Zero plaintext: CTR mode's output on zeros is the keystream itself.
     private var zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 64)
 
-    init() throws(CryptoError) {
+    package init() throws(CryptoError) {
         guard let context = EVP_CIPHER_CTX_new() else { throw OpenSSL.error("AES-128-CTR context") }
         self.context = context
         try OpenSSL.check(EVP_EncryptInit_ex(context, EVP_aes_128_ctr(), nil, nil, nil), "AES-128-CTR init")
@@ -21,7 +21,7 @@ final class AESCTRKeystream {
     }
 
     /// Fills `output` with the keystream for `key` (16 bytes) starting at 16-byte block `block`.
-    func keystream(key: UnsafeRawBufferPointer, startingAtBlock block: UInt64 = 0,
+    package func keystream(key: UnsafeRawBufferPointer, startingAtBlock block: UInt64 = 0,
                    into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
         try reset(key: key, block: block)
         try continueKeystream(into: output)
@@ -29,7 +29,7 @@ final class AESCTRKeystream {
 
     /// Sets the key and the counter block; the keystream then continues across calls to
     /// `continueKeystream`, which lets callers consume it in cache-sized pieces.
-    func reset(key: UnsafeRawBufferPointer, block: UInt64 = 0) throws(CryptoError) {
+    package func reset(key: UnsafeRawBufferPointer, block: UInt64 = 0) throws(CryptoError) {
         precondition(key.count >= 16)
         // The initial counter block is a 128-bit big-endian integer; the high 64 bits stay zero.
         var iv = (UInt64(0), block.bigEndian)
@@ -42,7 +42,7 @@ final class AESCTRKeystream {
     }
 
     /// The next `output.count` bytes of the keystream.
-    func continueKeystream(into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
+    package func continueKeystream(into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
         guard output.count > 0 else { return }
         let chunkLimit = 1 << 20
         if zeros.count < min(output.count, chunkLimit) {
@@ -72,12 +72,12 @@ final class AESCTRKeystream {
 ///
 /// Single-token tests re-key AES for every tuple; with a cipher fetched once and
 /// `EVP_EncryptInit_ex2` that costs about 80 ns here, against 95 ns for re-initialising CTR.
-final class AESBlock {
+package final class AESBlock {
     private let context: OpaquePointer
     private let cipher: OpaquePointer
     private var counter = (UInt64(0), UInt64(0))
 
-    init() throws(CryptoError) {
+    package init() throws(CryptoError) {
         guard let cipher = EVP_CIPHER_fetch(nil, "AES-128-ECB", nil) else { throw OpenSSL.error("AES-128-ECB fetch") }
         guard let context = EVP_CIPHER_CTX_new() else {
             EVP_CIPHER_free(cipher)
@@ -95,20 +95,20 @@ final class AESBlock {
     }
 
     /// Writes `AES(key[0..<16], block as a 128-bit big-endian integer)` to `output` (16 bytes).
-    func encryptCounter(key: UnsafeRawBufferPointer, block: UInt64, into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
+    package func encryptCounter(key: UnsafeRawBufferPointer, block: UInt64, into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
         try setKey(key)
         try encryptCounter(block: block, into: output)
     }
 
     /// Keys the cipher; later `encryptCounter(block:into:)` calls reuse the key schedule.
-    func setKey(_ key: UnsafeRawBufferPointer) throws(CryptoError) {
+    package func setKey(_ key: UnsafeRawBufferPointer) throws(CryptoError) {
         precondition(key.count >= 16)
         try OpenSSL.check(EVP_EncryptInit_ex2(context, nil, key.baseAddress?.assumingMemoryBound(to: UInt8.self), nil, nil),
                           "AES-128-ECB key setup")
     }
 
     /// `AES(current key, block)` into `output` (16 bytes).
-    func encryptCounter(block: UInt64, into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
+    package func encryptCounter(block: UInt64, into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
         precondition(output.count >= 16)
         counter = (0, block.bigEndian)
         var written: Int32 = 0

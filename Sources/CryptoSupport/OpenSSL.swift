@@ -2,12 +2,12 @@ internal import CCryptoShim
 
 /// Every OpenSSL call goes through `check`, so that a failing return code becomes a
 /// `CryptoError` with the library's reason instead of a silent wrong answer.
-enum OpenSSL {
-    static func check(_ ok: Int32, _ operation: @autoclosure () -> String) throws(CryptoError) {
+package enum OpenSSL {
+    package static func check(_ ok: Int32, _ operation: @autoclosure () -> String) throws(CryptoError) {
         guard ok == 1 else { throw error(operation()) }
     }
 
-    static func error(_ operation: String) -> CryptoError {
+    package static func error(_ operation: String) -> CryptoError {
         var reasons: [String] = []
         while true {
             let code = ERR_get_error()

@@ -1,0 +1,183 @@
+import Tokenizer
+import Watermark
+
+/// The whole detection path in one object: text → normalised → tokens → scored under every
+/// key → an exact p-value → a verdict, nominal or calibrated.
+///
+/// Every front end (the `watermark` CLI, the C ABI, the service) detects through this type,
+/// so they give the same answer to the bit. It owns the tokenizer and its normalisation, the
+/// keys, the scheme parameters, and the optional common-tuple list and calibration file, and
+/// checks when it is made that they belong together: a calibration file made for another
+/// key, tokenizer or setting is refused, never silently applied.
+///
+/// ```swift
+/// let pipeline = try DetectionPipeline(keys: [key], tokenizer: DetectionTokenizer(tokenizer))
+/// let result = try pipeline.detect(text: essay)
+/// ```
+///
+/// Not thread-safe: it keeps per-key cryptographic contexts and a cache of recent contexts.
+/// Make one per thread; the `DetectionTokenizer` and `CommonTuples` inside can be shared.
+public final class DetectionPipeline {
+    public let parameters: SchemeParameters
+    /// The options in force, with the calibrated threshold filled in when a file was given.
+    public let options: DetectionOptions
+    /// Turns text into ids; nil for a pipeline that only scores ids.
+    public let tokenizer: DetectionTokenizer?
+    /// The calibration file's threshold for `options.falsePositiveRate`, when one was given.
+    public let calibrationThreshold: CalibrationFile.Threshold?
+    /// What a front end should tell its user (detection goes on regardless).
+    public let warnings: [DetectionWarning]
+    private let detector: Detector
+
+    /// - Parameters:
+    ///   - keys: one or more keys; the result names the best by keyID and corrects the
+    ///     p-value for how many were tried.
+    ///   - tokenizer: needed for text, and to check a common-tuple list or calibration file
+    ///     against (ids carry no tokenizer of their own: they are taken to come from it).
+    ///   - calibration: a file from ``Calibrator`` for exactly this key, tokenizer and options;
+    ///     its threshold for `options.falsePositiveRate` decides the verdict.
+    public init(keys: [WatermarkKey], parameters: SchemeParameters = .defaults,
+                options: DetectionOptions = DetectionOptions(), tokenizer: DetectionTokenizer?,
+                calibration: CalibrationFile? = nil) throws(DetectionError) {
+        guard !keys.isEmpty else { throw .noKeys }
+        var options = try options.validated()
+        var warnings: [DetectionWarning] = []
+        if let list = options.commonTuples {
+            guard let tokenizer else { throw .noTokenizer }
+            if let warning = try list.check(tokenizer: tokenizer, contextWidth: parameters.contextWidth) {
+                warnings.append(warning)
+            }
+        }
+        var threshold: CalibrationFile.Threshold? = nil
+        if let calibration {
+            guard keys.count == 1 else { throw .calibration(.needsOneKey(given: keys.count)) }
+            guard let tokenizer else { throw .noTokenizer }
+            let mine = CalibrationFile.Parameters(scheme: parameters, options: options, normalization: tokenizer.normalization)
+            if let mismatch = calibration.mismatch(keyID: keys[0].keyID, tokenizerFingerprint: tokenizer.fingerprint, parameters: mine) {
+                throw .calibration(.mismatch(mismatch))
+            }
+            guard let found = calibration.threshold(for: options.falsePositiveRate) else {
+                throw .calibration(.noThreshold(rate: options.falsePositiveRate, available: calibration.thresholds.map(\.targetFPR)))
+            }
+            if !found.fprDemonstrated {
+                warnings.append(.calibrationRateNotShown(
+                    falsePositives: found.falsePositives, negatives: calibration.negatives.documents - calibration.negatives.tooShort,
+                    upperBound95: found.fprUpperBound95, rate: options.falsePositiveRate))
+            }
+            options.calibratedMinimumScore = found.minimumScore
+            threshold = found
+        }
+        self.parameters = parameters
+        self.options = options
+        self.tokenizer = tokenizer
+        self.calibrationThreshold = threshold
+        self.warnings = warnings
+        detector = try Detector(keys: keys, parameters: parameters, options: options)
+    }
+
+    /// What a calibration file made with this pipeline records, and what a file used with it
+    /// must match.
+    public var calibrationParameters: CalibrationFile.Parameters {
+        CalibrationFile.Parameters(scheme: parameters, options: options, normalization: tokenizer?.normalization ?? TextNormalizer.version)
+    }
+
+    /// The ids detection scores for `text`.
+    public func tokenize(_ text: String) throws(DetectionError) -> [UInt32] {
+        guard let tokenizer else { throw .noTokenizer }
+        if text.isEmpty { throw .emptyText }
+        return tokenizer.ids(for: text)
+    }
+
+    /// Detects in a text.
+    public func detect(text: String) throws(DetectionError) -> DetectionResult {
+        try detect(ids: try tokenize(text))
+    }
+
+    /// Detects in a document given as token ids (special tokens already removed).
+    public func detect(ids: some Sequence<UInt32>) throws(DetectionError) -> DetectionResult {
+        try detector.detect(ids)
+    }
+
+    /// A session that takes one document's ids as they arrive.
+    public func makeSession() -> DetectionSession { detector.makeSession() }
+
+    /// Detects in a text read from `stream` block by block, in memory bounded by its distinct
+    /// tuples; `onIDs` sees the ids as they are scored (for showing them afterwards).
+    public func detect(textStream stream: ByteStream, onIDs: ([UInt32]) -> Void = { _ in }) throws(DetectionError) -> DetectionResult {
+        guard let tokenizer else { throw .noTokenizer }
+        var text = tokenizer.makeStream()
+        let session = makeSession()
+        func score(_ ids: [UInt32]) throws(DetectionError) {
+            onIDs(ids)
+            try session.append(contentsOf: ids)
+        }
+        while true {
+            let chunk: ArraySlice<UInt8>?
+            do { chunk = try stream.nextChunk() } catch { throw .input(error) }
+            guard let chunk else { break }
+            try score(try text.feed(chunk))
+        }
+        try score(try text.finish())
+        return session.finish()
+    }
+
+    /// Detects in token ids read from `stream` (integers separated by spaces or commas, or a
+    /// JSON array), streamed in batches; `onID` sees each id.
+    public func detect(idStream stream: ByteStream, onID: (UInt32) -> Void = { _ in }) throws(DetectionError) -> DetectionResult {
+        let session = makeSession()
+        var parser = TokenIDParser()
+        var batch: [UInt32] = []
+        batch.reserveCapacity(4096)
+        let take: (UInt32) throws -> Void = { id in
+            batch.append(id)
+            onID(id)
+            if batch.count == 4096 {
+                try session.append(contentsOf: batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        do {
+            while let chunk = try stream.nextChunk() { try parser.feed(chunk, emit: take) }
+            try parser.finish(emit: take)
+            try session.append(contentsOf: batch)
+        } catch let failure as TokenIDParser.ParseFailure {
+            throw .input(InputError(source: stream.name, problem: failure.description))
+        } catch let error as InputError {
+            throw .input(error)
+        } catch let error as DetectionError {
+            throw error
+        } catch {
+            throw .input(InputError(source: stream.name, problem: "\(error)"))
+        }
+        return session.finish()
+    }
+}
+
+extension DetectionPipeline {
+    /// Scores every document under `paths` (files, folders, `.jsonl` files; see ``Documents``)
+    /// for calibration; empty texts are left out. `onDocument` is called after each.
+    public func calibrationSamples(in paths: [String], keepStatuses: Bool,
+                                   onDocument: () -> Void = {}) throws(DetectionError) -> [CalibrationSample] {
+        var samples: [CalibrationSample] = []
+        do {
+            try Documents.forEach(in: paths) { _, content in
+                let ids: [UInt32]
+                switch content {
+                case .ids(let list): ids = list
+                case .text(let text):
+                    guard !text.isEmpty else { return }
+                    ids = try tokenize(text)
+                }
+                samples.append(CalibrationSample(result: try detect(ids: ids), keepStatuses: keepStatuses))
+                onDocument()
+            }
+        } catch let error as InputError {
+            throw .input(error)
+        } catch let error as DetectionError {
+            throw error
+        } catch {
+            throw .input(InputError(source: paths.joined(separator: ", "), problem: "\(error)"))
+        }
+        return samples
+    }
+}
