@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "WatermarkTests", dependencies: ["Watermark", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Watermark", "Tokenizer", "Evaluation", "TestSupport"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "TestSupport"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "CryptoSupport", "TestSupport"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "GGUF", "Tokenizer", "TestSupport"]),
         .testTarget(name: "LibraryTests", dependencies: [
             "Watermark", "Detection", "Tokenizer", "WatermarkedGeneration", "Generation", "TestSupport",

@@ -2,9 +2,9 @@ import Watermark
 
 /// Detection settings beyond the scheme's own parameters.
 public struct DetectionOptions: Sendable, Hashable {
-    /// Count each distinct (context, token) tuple once (SCHEME.md's default).
+    /// Count each distinct (context, token) tuple once (docs/SCHEME.md's default).
     public var deduplicate = true
-    /// Fewest scored tuples for a verdict unless told otherwise (SCHEME.md's default).
+    /// Fewest scored tuples for a verdict unless told otherwise (docs/SCHEME.md's default).
     public static let defaultMinimumScored = 16
     /// α unless told otherwise.
     public static let defaultFalsePositiveRate = 1e-4
@@ -24,7 +24,7 @@ public struct DetectionOptions: Sendable, Hashable {
     /// `−log10 α`; calibration never makes it looser than the nominal one.
     public var calibratedMinimumScore: Double? = nil
     /// Tuples to leave out of the count (see ``CommonTuples``); nil scores every tuple, as
-    /// SCHEME.md's detection does.
+    /// docs/SCHEME.md's detection does.
     public var commonTuples: CommonTuples? = nil
 
     public init() {}

@@ -6,8 +6,8 @@
 /// or allocates more than the file could describe. Tensor data is not read or copied: views
 /// point into the mapping.
 ///
-/// Immutable after `init`, so it can be shared between threads. Buffers returned by
-/// ``tensorData(named:)`` are valid while the `GGUFFile` is alive.
+/// Immutable after `init`, so it can be shared between threads. Buffers handed to
+/// ``withTensorData(named:_:)`` are valid for the call.
 public final class GGUFFile: Sendable {
     /// The path the file was opened from.
     public let path: String
@@ -208,9 +208,11 @@ public final class GGUFFile: Sendable {
 
     /// The bytes of the tensor named `name`, pointing into the mapping.
     ///
-    /// The buffer is valid while this `GGUFFile` is alive; its length is the tensor's
-    /// ``GGUFTensorInfo/byteCount``. Throws if there is no such tensor or its type's layout is unknown.
-    public func tensorData(named name: String) throws(GGUFError) -> UnsafeRawBufferPointer {
+    /// The buffer is valid while this `GGUFFile` is alive (the runtime keeps the file with the
+    /// weights it points into); its length is the tensor's ``GGUFTensorInfo/byteCount``.
+    /// Throws if there is no such tensor or its type's layout is unknown. Outside the package,
+    /// ``withTensorData(named:_:)`` gives the bytes for the length of a call instead.
+    package func tensorData(named name: String) throws(GGUFError) -> UnsafeRawBufferPointer {
         guard let info = tensor(named: name) else {
             throw GGUFError(path: path, field: "tensor \"\(name)\"", offset: nil, reason: .tensorNotFound)
         }
@@ -218,7 +220,7 @@ public final class GGUFFile: Sendable {
     }
 
     /// The bytes of the tensor described by `info` (which must come from this file).
-    public func tensorData(for info: GGUFTensorInfo) throws(GGUFError) -> UnsafeRawBufferPointer {
+    package func tensorData(for info: GGUFTensorInfo) throws(GGUFError) -> UnsafeRawBufferPointer {
         guard let n = info.byteCount else {
             throw GGUFError(
                 path: path, field: "tensor \"\(info.name)\" type", offset: nil,
@@ -233,9 +235,16 @@ public final class GGUFFile: Sendable {
         return UnsafeRawBufferPointer(rebasing: mapping.bytes[info.fileOffset..<(info.fileOffset + n)])
     }
 
-    /// Runs `body` with the tensor's bytes; the file stays alive for the call.
+    /// Runs `body` with the bytes of the tensor named `name`; the file stays alive for the
+    /// call, and `body` must not keep the buffer.
     public func withTensorData<R>(named name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         let buffer = try tensorData(named: name)
+        return try withExtendedLifetime(self) { try body(buffer) }
+    }
+
+    /// Runs `body` with the bytes of the tensor described by `info` (from this file).
+    public func withTensorData<R>(for info: GGUFTensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        let buffer = try tensorData(for: info)
         return try withExtendedLifetime(self) { try body(buffer) }
     }
 

@@ -3,7 +3,7 @@
 /// It knows nothing of any runtime: hand it the logits of the next position (a buffer of any
 /// length; a model padded past its tokenizer's vocabulary is fine, since green-ness does not
 /// depend on the vocabulary size) and the tokens so far, prompt included. Positions with fewer
-/// than `h` tokens before them are left alone, as SCHEME.md requires.
+/// than `h` tokens before them are left alone, as docs/SCHEME.md requires.
 ///
 /// One call costs one HMAC, `2·count` bytes of AES-CTR keystream and one vectorised pass over
 /// the logits. The keystream buffer is kept and reused. Not thread-safe.

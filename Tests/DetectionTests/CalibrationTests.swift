@@ -66,14 +66,23 @@ struct CalibrationTests {
         let file = Calibrator.calibrate(negatives: [Self.sample(1)], positives: [], rates: [1e-3], keyID: "abc",
                                         tokenizer: .init(fingerprint: "f1", name: "t"), parameters: parameters, tool: "t")
         #expect(file.mismatch(keyID: "abc", tokenizerFingerprint: "f1", parameters: parameters) == nil)
-        #expect(file.mismatch(keyID: "xyz", tokenizerFingerprint: "f1", parameters: parameters)?.contains("key abc") == true)
-        #expect(file.mismatch(keyID: "abc", tokenizerFingerprint: "f2", parameters: parameters)?.contains("tokenizer") == true)
+        #expect(file.mismatch(keyID: "xyz", tokenizerFingerprint: "f1", parameters: parameters) == .key(file: "abc", detection: "xyz"))
+        #expect(file.mismatch(keyID: "abc", tokenizerFingerprint: "f2", parameters: parameters) == .tokenizer(name: "t", fingerprint: "f1"))
         let other = CalibrationFile.Parameters(gamma: 0.5, effectiveGamma: 0.5, contextWidth: 1, deduplicate: true, minimumScored: 16)
-        #expect(file.mismatch(keyID: "abc", tokenizerFingerprint: "f1", parameters: other)?.contains("gamma") == true)
+        #expect(file.mismatch(keyID: "abc", tokenizerFingerprint: "f1", parameters: other) == .gamma(file: 0.25, detection: 0.5))
         let h2 = CalibrationFile.Parameters(gamma: 0.25, effectiveGamma: 0.25, contextWidth: 2, deduplicate: true, minimumScored: 16)
-        #expect(file.mismatch(keyID: "abc", tokenizerFingerprint: "f1", parameters: h2)?.contains("context width") == true)
+        #expect(file.mismatch(keyID: "abc", tokenizerFingerprint: "f1", parameters: h2) == .contextWidth(file: 1, detection: 2))
         let noDedup = CalibrationFile.Parameters(gamma: 0.25, effectiveGamma: 0.25, contextWidth: 1, deduplicate: false, minimumScored: 16)
-        #expect(file.mismatch(keyID: "abc", tokenizerFingerprint: "f1", parameters: noDedup)?.contains("de-duplication") == true)
+        #expect(file.mismatch(keyID: "abc", tokenizerFingerprint: "f1", parameters: noDedup) == .deduplication(file: true, detection: false))
+        let shorter = CalibrationFile.Parameters(gamma: 0.25, effectiveGamma: 0.25, contextWidth: 1, deduplicate: true, minimumScored: 8)
+        #expect(file.mismatch(keyID: "abc", tokenizerFingerprint: "f1", parameters: shorter) == .minimumScored(file: 16, detection: 8))
+        let raw = CalibrationFile.Parameters(gamma: 0.25, effectiveGamma: 0.25, contextWidth: 1, deduplicate: true, minimumScored: 16,
+                                             normalization: "none")
+        #expect(file.mismatch(keyID: "abc", tokenizerFingerprint: "f1", parameters: raw)
+                == .normalization(file: TextNormalizer.version, detection: "none"))
+        // The wording names the setting and the file's value, and no command-line option.
+        #expect(CalibrationMismatch.key(file: "abc", detection: "xyz").description == "was made for key abc, not for key xyz")
+        #expect(!CalibrationMismatch.minimumScored(file: 16, detection: 8).description.contains("--"))
         // The file itself never holds key material.
         let json = String(decoding: try JSONEncoder().encode(file), as: UTF8.self)
         #expect(json.contains("\"keyID\":\"abc\""))

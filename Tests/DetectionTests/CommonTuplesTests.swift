@@ -37,9 +37,16 @@ struct CommonTuplesTests {
 
         var few = try CommonTuplesBuilder(contextWidth: 1)
         for doc in Self.referenceDocuments(&rng).prefix(5) { few.add(document: doc) }
-        #expect(throws: DetectionError.self) { try few.build(tokenizer: Self.tokenizer, normalization: "none") }
-        #expect(throws: DetectionError.self) { try CommonTuplesBuilder(contextWidth: 0) }
-        #expect(throws: DetectionError.self) { try builder.build(minimumDocumentFraction: 0, tokenizer: Self.tokenizer, normalization: "none") }
+        #expect(throws: DetectionError.commonTuples(.tooFewDocuments(5, needed: CommonTuplesBuilder.minimumDocuments))) {
+            try few.build(tokenizer: Self.tokenizer, normalization: "none")
+        }
+        #expect(throws: DetectionError.commonTuples(.contextWidthOutOfRange(0))) { try CommonTuplesBuilder(contextWidth: 0) }
+        #expect(throws: DetectionError.commonTuples(.minimumFractionOutOfRange(0))) {
+            try builder.build(minimumDocumentFraction: 0, tokenizer: Self.tokenizer, normalization: "none")
+        }
+        #expect(throws: DetectionError.commonTuples(.maximumCountTooSmall(0))) {
+            try builder.build(maximumCount: 0, tokenizer: Self.tokenizer, normalization: "none")
+        }
     }
 
     @Test func theFingerprintNamesTheSetAndTheFileRoundTrips() throws {
@@ -144,7 +151,7 @@ struct CommonTuplesTests {
         for doc in Self.referenceDocuments(&rng) { builder.add(document: doc) }
         var options = DetectionOptions()
         options.commonTuples = try builder.build(minimumDocumentFraction: 0.05, tokenizer: Self.tokenizer, normalization: "none")
-        #expect(throws: DetectionError.self) {
+        #expect(throws: DetectionError.commonTuples(.contextWidth(list: 1, detection: 2))) {
             try Detector(keys: [try seededKey(&rng)], parameters: SchemeParameters(gamma: 0.25, contextWidth: 2), options: options)
         }
     }
@@ -183,7 +190,8 @@ struct CommonTuplesTests {
                                         rates: [0.01], keyID: "k", tokenizer: Self.tokenizer, parameters: withList, tool: "test")
         #expect(file.mismatch(keyID: "k", tokenizerFingerprint: Self.tokenizer.fingerprint, parameters: withList) == nil)
         let problem = try #require(file.mismatch(keyID: "k", tokenizerFingerprint: Self.tokenizer.fingerprint, parameters: base))
-        #expect(problem.contains("common-tuple list 0123456789abcdef") && problem.contains("no common-tuple list"))
+        #expect(problem == .commonTuples(file: "0123456789abcdef0123", detection: nil))
+        #expect(problem.description.contains("common-tuple list 0123456789abcdef") && problem.description.contains("no common-tuple list"))
         // A file from before lists existed reads as made without one.
         let old = try JSONDecoder().decode(CalibrationFile.Parameters.self, from: Data(
             #"{"gamma":0.25,"effectiveGamma":0.25,"contextWidth":1,"deduplicate":true,"minimumScored":16,"normalization":"normalize-v1"}"#.utf8))

@@ -152,10 +152,10 @@ struct DetectorBehaviourTests {
         let key = try WatermarkKey.generate()
         var options = DetectionOptions()
         options.falsePositiveRate = 0
-        #expect(throws: DetectionError.self) { try Detector(keys: [key], parameters: SchemeParameters(), options: options) }
+        #expect(throws: DetectionError.falsePositiveRateOutOfRange(0)) { try Detector(keys: [key], parameters: SchemeParameters(), options: options) }
         options = DetectionOptions()
         options.minimumScored = 0
-        #expect(throws: DetectionError.self) { try Detector(keys: [key], parameters: SchemeParameters(), options: options) }
+        #expect(throws: DetectionError.minimumScoredTooSmall(0)) { try Detector(keys: [key], parameters: SchemeParameters(), options: options) }
         #expect(throws: DetectionError.noKeys) { try Detector(keys: [], parameters: SchemeParameters()) }
     }
 }
@@ -176,7 +176,8 @@ struct InputParsingTests {
     @Test(arguments: ["", "   ", "[]", "1 2 x", "4294967296", "99999999999999999999", "[1, 2", "1 2]", "[[1]]",
                       "[1] 2", "-1", "1.5", "1e3"])
     func badIDsAreRefused(_ text: String) {
-        #expect(throws: (any Error).self) { try TokenIDParser.parse(Array(text.utf8)) }
+        let error = #expect(throws: TokenIDParser.ParseFailure.self) { try TokenIDParser.parse(Array(text.utf8)) }
+        #expect(error?.description.isEmpty == false)
     }
 
     @Test func idsStraddlingChunksParse() throws {
@@ -195,9 +196,14 @@ struct InputParsingTests {
         #expect(try JSONLinesDocument.parse(Array(#"{"text": "hello"}"#.utf8)) == .text("hello"))
         #expect(try JSONLinesDocument.parse(Array(#"{"ids": [1, 2, 3], "other": true}"#.utf8)) == .ids([1, 2, 3]))
         #expect(try JSONLinesDocument.parse(Array(#"{"text": "a", "ids": [1]}"#.utf8)) == .text("a"))
-        for bad in [#"{"ids": [1, -2]}"#, #"{"ids": "1 2"}"#, #"{"text": 5}"#, #"{}"#,
-                    #"[1, 2]"#, "not json", #"{"ids": [1.5]}"#] {
-            #expect(throws: InputError.self, "\(bad)") { try JSONLinesDocument.parse(Array(bad.utf8)) }
+        let idsProblem = #""ids" must be an array of integers 0 to 4294967295"#
+        for (bad, problem) in [(#"{"ids": [1, -2]}"#, idsProblem), (#"{"ids": "1 2"}"#, idsProblem), (#"{"ids": [1.5]}"#, idsProblem),
+                               (#"{"text": 5}"#, #""text" must be a string"#),
+                               (#"{}"#, #"has neither a "text" nor an "ids" field"#),
+                               (#"[1, 2]"#, #"not a JSON object with a "text" or "ids" field"#),
+                               ("not json", #"not a JSON object with a "text" or "ids" field"#)] {
+            let error = #expect(throws: InputError.self, "\(bad)") { try JSONLinesDocument.parse(Array(bad.utf8)) }
+            #expect(error?.problem.hasPrefix(problem) == true, "\(bad): \(error?.problem ?? "")")
         }
     }
 }

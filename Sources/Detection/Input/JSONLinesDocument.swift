@@ -18,14 +18,16 @@ public enum JSONLinesDocument: Sendable, Equatable {
         let shape: Shape
         do {
             shape = try JSONDecoder().decode(Shape.self, from: Data(line))
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
-            let field = context.codingPath.first?.stringValue
-            if field == "ids" {
+        } catch {
+            // The decoder's own errors do not say which field was wrong (an out-of-range id
+            // reads as "not valid JSON"), so look at the object to say it.
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+                throw InputError(source: "", problem: "not a JSON object with a \"text\" or \"ids\" field")
+            }
+            if let text = object["text"], !(text is String) { throw InputError(source: "", problem: "\"text\" must be a string") }
+            if object["ids"] != nil {
                 throw InputError(source: "", problem: "\"ids\" must be an array of integers 0 to 4294967295")
             }
-            if field == "text" { throw InputError(source: "", problem: "\"text\" must be a string") }
-            throw InputError(source: "", problem: "not a JSON object (\(context.debugDescription))")
-        } catch {
             throw InputError(source: "", problem: "not a JSON object with a \"text\" or \"ids\" field")
         }
         switch (shape.text, shape.ids) {

@@ -53,6 +53,27 @@ enum Scanners {
 
     /// End of the run of "other" scalars (`[^\s\p{L}\p{N}]`) from `i`.
     @inline(__always)
+    /// The end of a whitespace piece starting at `i`: through the last newline of the run
+    /// (`\s*[\r\n]+`), else `\s+(?!\S)` (all but the last space before a non-space), else
+    /// `\s+`. With `wholeTrailing`, a run that reaches the end is taken whole.
+    static func whitespaceEnd(_ t: UTF8Text, from i: Int, _ end: Int, wholeTrailing: Bool) -> Int {
+        var q = i
+        var last = i
+        var count = 0
+        var afterNewline = -1
+        while q < end {
+            let (cc, n) = t.classAt(q)
+            if cc & C.space == 0 { break }
+            last = q
+            q += n
+            count += 1
+            if cc & C.newline != 0 { afterNewline = q }
+        }
+        if wholeTrailing && q == end { return q }
+        if afterNewline >= 0 { return afterNewline }
+        return (q == end || count == 1) ? q : last
+    }
+
     static func otherRun(_ t: UTF8Text, from i: Int, _ end: Int) -> Int {
         var q = i
         while q < end {
@@ -197,26 +218,7 @@ enum Scanners {
                 ends.append(i)
                 continue
             }
-            // Whitespace: through the last newline of the run (\s*[\r\n]+), else \s+(?!\S), else \s+.
-            var q = i
-            var last = i
-            var count = 0
-            var afterNewline = -1
-            while q < end {
-                let (cc, n) = t.classAt(q)
-                if cc & C.space == 0 { break }
-                last = q
-                q += n
-                count += 1
-                if cc & C.newline != 0 { afterNewline = q }
-            }
-            if wholeTrailingWhitespace && q == end {
-                i = q
-            } else if afterNewline >= 0 {
-                i = afterNewline
-            } else {
-                i = (q == end || count == 1) ? q : last
-            }
+            i = whitespaceEnd(t, from: i, end, wholeTrailing: wholeTrailingWhitespace)
             ends.append(i)
         }
     }
@@ -274,23 +276,7 @@ extension Scanners {
                 ends.append(i)
                 continue
             }
-            var q = i
-            var last = i
-            var count = 0
-            var afterNewline = -1
-            while q < end {
-                let (cc, n) = t.classAt(q)
-                if cc & C.space == 0 { break }
-                last = q
-                q += n
-                count += 1
-                if cc & C.newline != 0 { afterNewline = q }
-            }
-            if afterNewline >= 0 {
-                i = afterNewline
-            } else {
-                i = (q == end || count == 1) ? q : last
-            }
+            i = whitespaceEnd(t, from: i, end, wholeTrailing: false)
             ends.append(i)
         }
     }
