@@ -44,7 +44,7 @@ let package = Package(
         // Text attacks for the robustness evaluation (pure string transforms, seeded).
         .target(name: "Evaluation"),
         // Llama-family CPU runtime over GGUF; knows nothing of watermarks (a LogitsProcessor hook).
-        .target(name: "Generation", dependencies: ["GGUF"]),
+        .target(name: "Generation", dependencies: ["GGUF", "SystemSupport"]),
         // Watermarked generation: the watermark's processor on the runtime's hook, prompt
         // encoding; so that neither Watermark nor Generation learns of the other.
         .target(name: "WatermarkedGeneration", dependencies: ["Watermark", "Generation", "Tokenizer", "GGUF"]),

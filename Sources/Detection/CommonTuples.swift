@@ -1,6 +1,7 @@
 import Foundation
 import Watermark
 internal import CryptoSupport
+internal import SystemSupport
 
 /// (context, token) tuples so common in a reference corpus that detection leaves them out.
 ///
@@ -130,7 +131,7 @@ extension CommonTuples {
             throw InputError(source: source, problem: "not a common-tuples file from 'watermark common-tuples'")
         }
         func fail(_ problem: String) -> InputError { InputError(source: source, problem: problem) }
-        guard file.format == formatName else { throw fail("is not a \(formatName) file (format \"\(file.format)\")") }
+        guard file.format == formatName else { throw fail("is not a \(formatName) file (format \"\(oneLine(file.format, limit: 100))\")") }
         guard (1...8).contains(file.contextWidth) else { throw fail("context width \(file.contextWidth) is not in 1…8") }
         guard file.tuples.count == file.documentCounts.count else {
             throw fail("has \(file.tuples.count) tuples but \(file.documentCounts.count) document counts")

@@ -1,4 +1,5 @@
 import Watermark
+internal import SystemSupport
 
 /// Why detection could not run or could not read its input.
 ///
@@ -59,7 +60,7 @@ public enum CommonTuplesProblem: Sendable, Equatable, CustomStringConvertible {
         case .contextWidth(let list, let detection):
             return "the common-tuple list was made for context width \(list), not \(detection)"
         case .tokenizer(let name, let fingerprint):
-            return "was made for another tokenizer (\(name), fingerprint \(fingerprint.prefix(16))…)"
+            return "was made for another tokenizer (\(oneLine(name, limit: 100)), fingerprint \(oneLine(String(fingerprint.prefix(16))))…)"
         case .minimumFractionOutOfRange(let f): return "the minimum document fraction must be in (0, 1] (got \(f))"
         case .tooFewDocuments(let n, let needed):
             return "\(n) reference document\(n == 1 ? " is" : "s are") too few to tell common tuples from chance; give at least \(needed)"
@@ -70,11 +71,14 @@ public enum CommonTuplesProblem: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Why a calibration file cannot be used for this detection.
-public enum CalibrationProblem: Sendable, Equatable, CustomStringConvertible {
+public enum CalibrationProblem: Error, Sendable, Equatable, CustomStringConvertible {
     /// A calibration file holds for one key; detection was given this many.
     case needsOneKey(given: Int)
     /// The file is not JSON of a calibration file, or a field is missing or of the wrong type.
     case unreadable
+    /// A field holds a value no calibration could have produced (out of range, not finite,
+    /// inconsistent with another field); `expected` says what it must be.
+    case invalidField(field: String, value: String, expected: String)
     case mismatch(CalibrationMismatch)
     /// The file has no threshold for the false-positive rate asked for.
     case noThreshold(rate: Double, available: [Double])
@@ -83,6 +87,8 @@ public enum CalibrationProblem: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .needsOneKey(let n): return "a calibration file holds for one key; \(n) were given"
         case .unreadable: return "not a calibration file"
+        case .invalidField(let field, let value, let expected):
+            return "field \(field) is \(oneLine(value, limit: 80)); it must be \(expected)"
         case .mismatch(let mismatch): return mismatch.description
         case .noThreshold(let rate, let available):
             return "has no threshold for the false-positive rate \(rate); it has \(available.map { String($0) }.joined(separator: ", "))"
@@ -105,20 +111,22 @@ public enum CalibrationMismatch: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .format(let format): return "is not a \(CalibrationFile.formatName) file (format \"\(format)\")"
-        case .key(let file, let detection): return "was made for key \(file), not for key \(detection)"
+        case .format(let format): return "is not a \(CalibrationFile.formatName) file (format \"\(oneLine(format, limit: 100))\")"
+        case .key(let file, let detection): return "was made for key \(oneLine(file, limit: 64)), not for key \(detection)"
         case .tokenizer(let name, let fingerprint):
-            return "was made for another tokenizer (\(name), fingerprint \(fingerprint.prefix(16))…)"
+            return "was made for another tokenizer (\(oneLine(name, limit: 100)), fingerprint \(oneLine(String(fingerprint.prefix(16))))…)"
         case .gamma(let file, let detection): return "was made for gamma \(file), not \(detection)"
         case .contextWidth(let file, let detection): return "was made for context width \(file), not \(detection)"
         case .deduplication(let file, let detection):
             return "was made with de-duplication \(file ? "on" : "off"); detection has it \(detection ? "on" : "off")"
         case .normalization(let file, let detection):
-            return "was made with text normalisation \(file), not \(detection)"
+            return "was made with text normalisation \(oneLine(file, limit: 64)), not \(detection)"
         case .minimumScored(let file, let detection):
             return "was made with a minimum of \(file) scored tokens, not \(detection)"
         case .commonTuples(let file, let detection):
-            func name(_ fingerprint: String?) -> String { fingerprint.map { "common-tuple list \($0.prefix(16))…" } ?? "no common-tuple list" }
+            func name(_ fingerprint: String?) -> String {
+                fingerprint.map { "common-tuple list \(oneLine(String($0.prefix(16))))…" } ?? "no common-tuple list"
+            }
             return "was made with \(name(file)); detection has \(name(detection))"
         }
     }

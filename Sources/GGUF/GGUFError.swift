@@ -1,3 +1,4 @@
+internal import SystemSupport
 /// A GGUF file could not be opened or is not a well-formed GGUF file.
 ///
 /// Every error names the file and the field being read, and, where it applies, the byte
@@ -111,26 +112,4 @@ extension GGUFError.Reason {
         case .tensorNotFound: return "no such tensor"
         }
     }
-}
-
-/// `s` on one line: control and line-separator characters escaped (names and text come from
-/// files and may hold anything), and cut to `limit` characters. Shared by the modules that
-/// report on untrusted files (GGUF, Tokenizer, Generation).
-package func oneLine(_ s: String, limit: Int = 4096) -> String {
-    var out = ""
-    var count = 0
-    for scalar in s.unicodeScalars {
-        if count >= limit {
-            out += "…"
-            break
-        }
-        switch scalar.properties.generalCategory {
-        case .control, .lineSeparator, .paragraphSeparator:
-            out += "\\u{\(String(scalar.value, radix: 16))}"
-        default:
-            out.unicodeScalars.append(scalar)
-        }
-        count += 1
-    }
-    return out
 }

@@ -1,3 +1,4 @@
+internal import SystemSupport
 import GGUF
 
 /// A model could not be loaded or run.
@@ -27,6 +28,10 @@ public struct GenerationError: Error, CustomStringConvertible, Sendable, Equatab
         case tokenOutOfRange(token: UInt32, vocabularySize: Int)
         /// A logits processor failed (its message).
         case processorFailed(String)
+        /// The logits for the token at this 0-based position of the generated text held NaN
+        /// or +∞, or nothing finite: the weights (or a processor) are broken, and sampling
+        /// from them would be meaningless.
+        case nonFiniteLogits(position: Int)
     }
 
     /// Path of the model file.
@@ -55,6 +60,8 @@ public struct GenerationError: Error, CustomStringConvertible, Sendable, Equatab
         case .contextFull(let capacity): message = "context is full (\(capacity) tokens)"
         case .tokenOutOfRange(let token, let size): message = "token id \(token) is not below the vocabulary size \(size)"
         case .processorFailed(let m): message = "logits processor failed: \(m)"
+        case .nonFiniteLogits(let position):
+            message = "the model gave non-finite logits (NaN or infinity) for generated token \(position + 1); its weights may be damaged"
         }
         return oneLine("\(path): \(message)", limit: 1000)
     }

@@ -1,3 +1,4 @@
+internal import SystemSupport
 import GGUF
 /// A tokenizer definition could not be loaded or is not supported.
 ///

@@ -21,7 +21,7 @@ public enum KeyFile {
     public static func read(path: String) throws(WatermarkError) -> Loaded {
         let data: [UInt8], mode: UInt32
         do throws(SystemFileError) {
-            let fd = try SystemFile.openForReading(path)
+            let fd = try SystemFile.openForReading(path, regularOnly: true)
             defer { try? fd.close() }
             do { mode = UInt32(try fd.stat().permissions.rawValue) & 0o777 } catch {
                 throw SystemFileError("stat", .system(error))

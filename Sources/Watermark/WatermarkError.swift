@@ -1,4 +1,5 @@
 public import CryptoSupport
+internal import SystemSupport
 
 /// Why a key, a parameter set or a key file was refused.
 ///
@@ -64,7 +65,7 @@ public enum WatermarkError: Error, CustomStringConvertible, Sendable, Equatable 
         case .unparsableKey(.notAKey(let n)):
             return "not a hex or base64 key, and \(n) raw bytes is not a valid key length (16 to 64)"
         case .keyFile(let path, let problem):
-            return "\(path): \(problem)"
+            return "\(oneLine(path, limit: 300)): \(problem)"
         case .crypto(let error):
             return error.description
         }

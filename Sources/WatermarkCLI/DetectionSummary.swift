@@ -57,6 +57,8 @@ enum DetectionSummary {
     }
 
     static func formatP(log10 value: Double) -> String {
+        // Only our own statistics arrive here, but a number read from a file must never trap.
+        guard value.isFinite else { return value.isNaN ? "nan" : value < 0 ? "0" : "inf" }
         if value >= -4 {
             let p = pow10(value)
             return format(p, digits: p >= 0.01 ? 3 : 6)
@@ -65,7 +67,7 @@ enum DetectionSummary {
         var exponent = value.rounded(.down)
         var mantissa = pow10(value - exponent)
         if mantissa >= 9.95 { mantissa /= 10; exponent += 1 }
-        return "\(format(mantissa, digits: 1))e\(Int(exponent))"
+        return "\(format(mantissa, digits: 1))e\(String(format: "%.0f", exponent))"
     }
 
     static func format(_ x: Double, digits: Int) -> String {

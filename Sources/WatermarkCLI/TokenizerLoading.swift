@@ -1,4 +1,5 @@
 import Detection
+import GGUF
 import Tokenizer
 
 /// A tokenizer loaded for detection, with the file name that calibration and common-tuple
@@ -14,6 +15,8 @@ struct LoadedTokenizer {
             detection = DetectionTokenizer(try BPETokenizer.load(path: path), normalize: normalize)
         } catch let error as TokenizerError {
             throw CLIFailure(error.description)
+        } catch let error as GGUFError {
+            throw CLIFailure(error.description)  // it names the file already
         } catch {
             throw CLIFailure("\(path): \(error)")
         }

@@ -52,12 +52,14 @@ struct CLIFailure: Error {
 }
 
 enum Console {
+    /// One line, whatever the message quotes: paths and values from input may hold newlines
+    /// and control characters, which `oneLine` escapes (and it cuts what is too long).
     static func error(_ message: String) {
-        FileOutput.standardError.write("watermark: error: \(message)\n")
+        FileOutput.standardError.write("watermark: error: \(oneLine(message, limit: 2000))\n")
     }
 
     static func warning(_ message: String) {
-        FileOutput.standardError.write("watermark: warning: \(message)\n")
+        FileOutput.standardError.write("watermark: warning: \(oneLine(message, limit: 2000))\n")
     }
 
     static var stdoutIsTerminal: Bool { isatty(1) == 1 }

@@ -19,7 +19,7 @@ enum CLI {
 
     @discardableResult
     static func run(_ arguments: [String], stdin: Data = Data(), environment: [String: String] = [:],
-                    directory: URL? = nil) throws -> Outcome {
+                    directory: URL? = nil, timeout: Double? = nil) throws -> Outcome {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -34,6 +34,12 @@ enum CLI {
         process.standardOutput = output
         process.standardError = error
         try process.run()
+        // A run that should end at once but hangs (a FIFO opened for reading) is killed, and
+        // the test sees the signal as its status instead of hanging the suite.
+        if let timeout {
+            nonisolated(unsafe) let running = process
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { if running.isRunning { running.terminate() } }
+        }
         // Drain both pipes concurrently so a large output cannot block the child.
         nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()
@@ -51,8 +57,8 @@ enum CLI {
                        stderr: String(decoding: errData, as: UTF8.self))
     }
 
-    static func run(_ arguments: [String], stdin: String, environment: [String: String] = [:]) throws -> Outcome {
-        try run(arguments, stdin: Data(stdin.utf8), environment: environment)
+    static func run(_ arguments: [String], stdin: String, environment: [String: String] = [:], timeout: Double? = nil) throws -> Outcome {
+        try run(arguments, stdin: Data(stdin.utf8), environment: environment, timeout: timeout)
     }
 }
 

@@ -148,12 +148,76 @@ public struct CalibrationFile: Codable, Sendable {
         return nil
     }
 
-    /// Reads a file written by `Calibrator` (as JSON).
+    /// Reads a file written by `Calibrator` (as JSON), checking every value for type, range,
+    /// finiteness and consistency, so that nothing downstream can trap on a damaged or
+    /// hand-edited file.
     public static func decode(_ data: [UInt8]) throws(DetectionError) -> CalibrationFile {
-        do { return try JSONDecoder().decode(CalibrationFile.self, from: Data(data)) } catch {
+        let file: CalibrationFile
+        do { file = try JSONDecoder().decode(CalibrationFile.self, from: Data(data)) } catch {
             throw .calibration(.unreadable)
         }
+        do { try file.validate() } catch { throw .calibration(error) }
+        return file
     }
+
+    /// The first field that no calibration could have written, if any.
+    func validate() throws(CalibrationProblem) {
+        var check = FieldCheck()
+        try check.hex(keyID, "keyID", length: 16)
+        try check.hex(tokenizer.fingerprint, "tokenizer.fingerprint", length: 64)
+        try check.that(parameters.gamma > 0 && parameters.gamma < 1, "parameters.gamma", parameters.gamma, "strictly between 0 and 1")
+        try check.that(parameters.effectiveGamma > 0 && parameters.effectiveGamma < 1, "parameters.effectiveGamma",
+                       parameters.effectiveGamma, "strictly between 0 and 1")
+        try check.that(SchemeParameters.contextWidthRange.contains(parameters.contextWidth), "parameters.contextWidth",
+                       parameters.contextWidth, "1 to 8")
+        try check.that((1...Self.maximumCount).contains(parameters.minimumScored), "parameters.minimumScored",
+                       parameters.minimumScored, "at least 1")
+        if let list = parameters.commonTuples { try check.hex(list, "parameters.commonTuples", length: 64) }
+        try check.summary(negatives, "negatives")
+        try check.that(negatives.documents > negatives.tooShort, "negatives.tooShort", negatives.tooShort,
+                       "below negatives.documents (\(negatives.documents))")
+        if let positives { try check.summary(positives, "positives") }
+        try check.that(!thresholds.isEmpty, "thresholds", "[]", "at least one threshold")
+        let usable = negatives.documents - negatives.tooShort
+        for (i, t) in thresholds.enumerated() {
+            let at = "thresholds[\(i)]"
+            try check.rate(t.targetFPR, at + ".targetFPR")
+            try check.that(t.minimumScore.isFinite && t.minimumScore >= -log10(t.targetFPR) * (1 - 1e-12), at + ".minimumScore",
+                           t.minimumScore, "finite and at least −log10 of the target rate")
+            try check.that((0...usable).contains(t.falsePositives), at + ".falsePositives", t.falsePositives,
+                           "0 to the \(usable) usable negatives")
+            try check.fraction(t.empiricalFPR, at + ".empiricalFPR")
+            try check.that(t.fprUpperBound95.isFinite && t.fprUpperBound95 > 0 && t.fprUpperBound95 <= 1,
+                           at + ".fprUpperBound95", t.fprUpperBound95, "in (0, 1]")
+            if let tp = t.truePositives { try check.that((0...Self.maximumCount).contains(tp), at + ".truePositives", tp, "0 or more") }
+            if let tpr = t.tpr { try check.fraction(tpr, at + ".tpr") }
+            if let interval = t.tprInterval95 { try check.interval(interval, at + ".tprInterval95") }
+            if let median = t.medianTokensToDetect {
+                try check.that((1...Self.maximumCount).contains(median), at + ".medianTokensToDetect", median, "at least 1")
+            }
+        }
+        for (i, curve) in (tprByLength ?? []).enumerated() {
+            let at = "tprByLength[\(i)]"
+            try check.rate(curve.targetFPR, at + ".targetFPR")
+            for (j, point) in curve.points.enumerated() {
+                let here = at + ".points[\(j)]"
+                try check.that((1...Self.maximumCount).contains(point.tokens), here + ".tokens", point.tokens, "at least 1")
+                try check.that((1...Self.maximumCount).contains(point.documents), here + ".documents", point.documents, "at least 1")
+                try check.that((0...point.documents).contains(point.detected), here + ".detected", point.detected,
+                               "0 to \(here).documents")
+                try check.fraction(point.tpr, here + ".tpr")
+                try check.interval(point.interval95, here + ".interval95")
+            }
+        }
+        if let auc { try check.fraction(auc, "auc") }
+        if let generation {
+            try check.that((0...Self.maximumCount).contains(generation.documents), "generation.documents", generation.documents, "0 or more")
+            try check.that(generation.delta.isFinite && generation.delta >= 0, "generation.delta", generation.delta, "finite and ≥ 0")
+        }
+    }
+
+    /// Counts in a file are documents and tokens: anything above 2^48 is damage, not data.
+    static let maximumCount = 1 << 48
 
     /// The file as `calibrate` writes it: pretty-printed, keys sorted, with a final newline.
     public func encoded() throws -> String {
@@ -165,5 +229,41 @@ public struct CalibrationFile: Codable, Sendable {
     /// The threshold calibrated for `fpr`, or nil.
     public func threshold(for fpr: Double) -> Threshold? {
         thresholds.first { abs($0.targetFPR - fpr) <= 1e-12 * fpr }
+    }
+}
+
+/// Range checks for ``CalibrationFile/validate()``, each naming the field it refuses.
+private struct FieldCheck {
+    func that(_ ok: Bool, _ field: String, _ value: some CustomStringConvertible, _ expected: String) throws(CalibrationProblem) {
+        guard ok else { throw .invalidField(field: field, value: value.description, expected: expected) }
+    }
+
+    func hex(_ value: String, _ field: String, length: Int) throws(CalibrationProblem) {
+        let ok = value.utf8.count == length && value.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        try that(ok, field, "\"\(value)\"", "\(length) lower-case hex digits")
+    }
+
+    func rate(_ value: Double, _ field: String) throws(CalibrationProblem) {
+        try that(value.isFinite && value > 0 && value < 1, field, value, "strictly between 0 and 1")
+    }
+
+    func fraction(_ value: Double, _ field: String) throws(CalibrationProblem) {
+        try that(value.isFinite && value >= 0 && value <= 1, field, value, "in [0, 1]")
+    }
+
+    func interval(_ value: [Double], _ field: String) throws(CalibrationProblem) {
+        let ok = value.count == 2 && value.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 } && value[0] <= value[1]
+        try that(ok, field, value.description, "[lower, upper] within [0, 1]")
+    }
+
+    func summary(_ s: CalibrationFile.Summary, _ field: String) throws(CalibrationProblem) {
+        try that((1...CalibrationFile.maximumCount).contains(s.documents), field + ".documents", s.documents, "at least 1")
+        try that((0...s.documents).contains(s.tooShort), field + ".tooShort", s.tooShort, "0 to \(field).documents")
+        try that(s.meanScored.isFinite && s.meanScored >= 0, field + ".meanScored", s.meanScored, "finite and ≥ 0")
+        try that(s.meanZ.isFinite, field + ".meanZ", s.meanZ, "finite")
+        try that(s.sdZ.isFinite && s.sdZ >= 0, field + ".sdZ", s.sdZ, "finite and ≥ 0")
+        for (key, value) in s.scoreQuantiles.sorted(by: { $0.key < $1.key }) {
+            try that(value.isFinite && value >= 0, field + ".scoreQuantiles[\"\(key)\"]", value, "finite and ≥ 0")
+        }
     }
 }

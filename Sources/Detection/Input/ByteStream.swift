@@ -10,6 +10,10 @@ public final class ByteStream {
     private var buffer: [UInt8]
 
     /// Opens `path`, or standard input for `-`.
+    ///
+    /// A path must name a regular file: a FIFO, a device or a socket is refused (without
+    /// blocking on it), so that a stray `/dev/zero` or a pipe nobody writes to cannot hang or
+    /// flood a run. Standard input, named `-`, may be anything.
     public init(path: String, chunkSize: Int = 1 << 16) throws(InputError) {
         buffer = [UInt8](repeating: 0, count: chunkSize)
         if path == "-" {
@@ -19,7 +23,7 @@ public final class ByteStream {
             return
         }
         name = path
-        do { fd = try SystemFile.openForReading(path) } catch {
+        do { fd = try SystemFile.openForReading(path, regularOnly: true) } catch {
             throw InputError(source: path, problem: error.description)
         }
         ownsDescriptor = true

@@ -26,9 +26,13 @@ public enum Documents {
                 var files: [String] = []
                 while let relative = walker.nextObject() as? String {
                     let full = (path as NSString).appendingPathComponent(relative)
-                    var dir: ObjCBool = false
-                    if FileManager.default.fileExists(atPath: full, isDirectory: &dir), !dir.boolValue,
-                       !relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
+                    // Regular files only (following links): a FIFO or a device in a folder is
+                    // not a document, and opening one could block.
+                    let type = (try? FileManager.default.attributesOfItem(atPath: full)[.type]) as? FileAttributeType
+                    let resolved = type == .typeSymbolicLink
+                        ? (try? FileManager.default.attributesOfItem(atPath: (full as NSString).resolvingSymlinksInPath)[.type]) as? FileAttributeType
+                        : type
+                    if resolved == .typeRegular, !relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
                         files.append(full)
                     }
                 }

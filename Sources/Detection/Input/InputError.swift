@@ -1,3 +1,5 @@
+internal import SystemSupport
+
 /// A problem with an input document, naming where it was found.
 public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The file (or `<stdin>`), with `:line` for JSON Lines input.
@@ -9,5 +11,6 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
         self.problem = problem
     }
 
-    public var description: String { "\(source): \(problem)" }
+    /// One line: the source and the problem with control characters escaped and long values cut.
+    public var description: String { oneLine("\(oneLine(source, limit: 300)): \(problem)", limit: 2000) }
 }

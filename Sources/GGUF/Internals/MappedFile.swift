@@ -5,8 +5,8 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import SystemPackage
-import SystemSupport
+internal import SystemPackage
+internal import SystemSupport
 
 /// A read-only, private memory mapping of a whole regular file. The module's one system
 /// call of its own, `mmap`, lives here (opening goes through `SystemFile`); the mapping is

@@ -131,10 +131,13 @@ extension BPETokenizer {
     ) throws(TokenizerError) {
         let modelCount = vocabularyTokens.count
         var tokens = vocabularyTokens
+        guard modelCount <= Self.maximumTokenCount else {
+            throw TokenizerError(.invalid, source: source, "\(modelCount) tokens is more than the \(Self.maximumTokenCount) this loader accepts")
+        }
         for t in addedTokens {
             let i = Int(t.id)
-            guard i < Int(Int32.max) else {
-                throw TokenizerError(.invalid, source: source, "added token id \(t.id) too large")
+            guard i < Self.maximumTokenCount else {
+                throw TokenizerError(.invalid, source: source, "added token id \(t.id) is not below \(Self.maximumTokenCount)")
             }
             if i >= tokens.count { tokens += [String?](repeating: nil, count: i + 1 - tokens.count) }
             tokens[i] = t.content

@@ -82,8 +82,12 @@ extension BPETokenizer {
         var pairs: [(String, Int)] = []
         pairs.reserveCapacity(vocab.count)
         for (k, v) in vocab {
-            guard let n = v as? NSNumber, let i = Int(exactly: n.doubleValue), i >= 0, i < Int(Int32.max) else {
-                throw invalid("model.vocab[\"\(k)\"] is not a token id")
+            guard let n = v as? NSNumber, let i = Int(exactly: n.doubleValue), i >= 0 else {
+                throw invalid("model.vocab[\"\(oneLine(k, limit: 100))\"] is not a token id")
+            }
+            // The token table is sized by the largest id: bound it before allocating.
+            guard i < Self.maximumTokenCount else {
+                throw invalid("model.vocab[\"\(oneLine(k, limit: 100))\"] has id \(i), not below \(Self.maximumTokenCount)")
             }
             pairs.append((k, i))
             maxID = max(maxID, i)

@@ -43,6 +43,10 @@ extension BPETokenizer {
         return try BPETokenizer(tiktokenRanks: path, pattern: p, specialTokens: specials)
     }
 
+    /// Token ids must be below this (2^21 = 2 097 152; the largest vocabularies in use have
+    /// about 262 000), so that a hostile definition cannot size the token table at will.
+    public static let maximumTokenCount = 1 << 21
+
     /// Definitions are read whole; the largest in use (Qwen's, Llama 3's) are about 10 MB.
     static let maximumDefinitionBytes = 256 << 20
 

@@ -89,7 +89,7 @@ extension BPETokenizer {
                     rank = rank * 10 + Int(d - 0x30)
                     digits += 1
                 }
-                guard digits > 0, rank < 1 << 24 else {
+                guard digits > 0, rank < Self.maximumTokenCount else {
                     parseError = TokenizerError(.invalid, source: source, "line \(lineNumber): invalid rank")
                     return
                 }
@@ -138,8 +138,8 @@ extension BPETokenizer {
         var added: [AddedToken] = []
         for (content, id) in specialTokens.sorted(by: { $0.value < $1.value }) {
             let i = Int(id)
-            guard i < Int(Int32.max) else {
-                throw TokenizerError(.invalid, source: source, "special token id \(id) too large")
+            guard i < Self.maximumTokenCount else {
+                throw TokenizerError(.invalid, source: source, "special token id \(id) is not below \(Self.maximumTokenCount)")
             }
             if i < byRank.count, byRank[i] != nil {
                 throw TokenizerError(
