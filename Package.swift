@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Generation", dependencies: ["GGUF", "SystemSupport"]),
         // Watermarked generation: the watermark's processor on the runtime's hook, prompt
         // encoding; so that neither Watermark nor Generation learns of the other.
-        .target(name: "WatermarkedGeneration", dependencies: ["Watermark", "Generation", "Tokenizer", "GGUF"]),
+        .target(name: "WatermarkedGeneration", dependencies: ["Watermark", "Detection", "Generation", "Tokenizer", "GGUF"]),
         .executableTarget(
             name: "WatermarkCLI",
             dependencies: [
@@ -69,5 +69,12 @@ let package = Package(
             "Watermark", "Detection", "Tokenizer", "WatermarkedGeneration", "Generation", "TestSupport",
         ]),
         .testTarget(name: "EndToEndTests", dependencies: ["WatermarkCLI", "TestSupport"]),
+        // Fuzzing (docs/FUZZING.md, Tools/fuzz.sh): the entry functions, one executable that is
+        // libFuzzer's driver when built with -sanitize=fuzzer -DFUZZING and a replay driver
+        // otherwise, and the test that replays the seed and regression corpora through it.
+        .target(name: "FuzzTargets", dependencies: ["GGUF", "Tokenizer", "Watermark", "Detection"], path: "Tests/Fuzz/FuzzTargets"),
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .executableTarget(name: "WatermarkFuzz", dependencies: ["FuzzTargets", "CLibFuzzer"], path: "Tests/Fuzz/WatermarkFuzz"),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["WatermarkFuzz", "TestSupport"]),
     ]
 )

@@ -13,7 +13,6 @@ public enum DetectionError: Error, CustomStringConvertible, Sendable, Equatable 
     /// Text was given to a pipeline that has no tokenizer (it was made for ids only), or a
     /// common-tuple list or calibration file needs one to check what it was made for.
     case noTokenizer
-    case emptyText
     /// The text is not UTF-8: the first bad byte is at this offset.
     case invalidUTF8(byteOffset: Int)
     /// The text ends inside a UTF-8 sequence.
@@ -31,7 +30,6 @@ public enum DetectionError: Error, CustomStringConvertible, Sendable, Equatable 
             return "the false-positive rate must be strictly between 0 and 1 (got \(rate))"
         case .watermark(let error): return error.description
         case .noTokenizer: return "text needs a tokenizer, and none was given"
-        case .emptyText: return "the text is empty"
         case .invalidUTF8(let offset): return "is not valid UTF-8 text (byte \(offset))"
         case .truncatedUTF8: return "is not valid UTF-8 text (it ends inside a character)"
         case .commonTuples(let problem): return problem.description

@@ -279,15 +279,9 @@ public final class BPETokenizer: Sendable {
         normalization: Normalization, ignoresMerges: Bool
     ) throws(CryptoError) -> String {
         var h = try SHA256.Hasher()
-        // Each field is its length (u64le) and its bytes, so no two definitions hash alike.
-        func field(_ bytes: [UInt8]) throws(CryptoError) {
-            var n = UInt64(bytes.count).littleEndian
-            try h.update(withUnsafeBytes(of: &n) { Array($0) })
-            try h.update(bytes)
-        }
-        try field(Array("swift-watermark byte-level BPE v1".utf8))
+        try field(Array("swift-watermark byte-level BPE v1".utf8), into: &h)
         try field(
-            Array("pre=\(preTokenizer.rawValue) norm=\(normalization.rawValue) ignore_merges=\(ignoresMerges)".utf8))
+            Array("pre=\(preTokenizer.rawValue) norm=\(normalization.rawValue) ignore_merges=\(ignoresMerges)".utf8), into: &h)
         var buf: [UInt8] = []
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { buf.append(contentsOf: $0) } }
         u32(UInt32(tokens.count))
@@ -317,8 +311,15 @@ public final class BPETokenizer: Sendable {
             u32(UInt32(t.content.utf8.count))
             buf.append(contentsOf: t.content.utf8)
         }
-        try field(buf)
+        try field(buf, into: &h)
         return Hex.encode(try h.finalize())
+    }
+
+    /// Each field is its length (u64le) and its bytes, so no two definitions hash alike.
+    private static func field(_ bytes: [UInt8], into h: inout SHA256.Hasher) throws(CryptoError) {
+        var n = UInt64(bytes.count).littleEndian
+        try h.update(withUnsafeBytes(of: &n) { Array($0) })
+        try h.update(bytes)
     }
 }
 

@@ -41,8 +41,8 @@ struct Attack: ParsableCommand {
     func run() throws {
         var humanWords: [String] = []
         if let human {
-            try Documents.forEach(in: [human]) { _, content in
-                if case .text(let t) = content { humanWords += t.split(separator: " ").map(String.init) }
+            try Documents.forEach(in: [human]) { item in
+                if case .text(let t) = item.content { humanWords += t.split(separator: " ").map(String.init) }
             }
             guard !humanWords.isEmpty else { throw CLIFailure("\(human): no human text found (lines need a \"text\" field)") }
         }

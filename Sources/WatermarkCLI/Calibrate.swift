@@ -119,7 +119,18 @@ struct Calibrate: ParsableCommand {
     private func score(_ paths: [String], with pipeline: DetectionPipeline, label: String, keep: Bool) throws -> [CalibrationSample] {
         var progress = Progress(label + " documents")
         defer { progress.finish() }
-        do { return try pipeline.calibrationSamples(in: paths, keepStatuses: keep) { progress.advance() } } catch {
+        var skipped = 0
+        defer {
+            if skipped > 0 {
+                Console.warning("\(skipped) \(label) document\(skipped == 1 ? "" : "s") could not be read and \(skipped == 1 ? "was" : "were") left out")
+            }
+        }
+        do {
+            return try pipeline.calibrationSamples(in: paths, keepStatuses: keep, onError: { error in
+                Console.error(error.description)
+                skipped += 1
+            }, onDocument: { progress.advance() })
+        } catch {
             throw Messages.document(error, source: paths.joined(separator: ", "))
         }
     }
@@ -131,10 +142,11 @@ struct Calibrate: ParsableCommand {
         }
         let usableNegatives = negatives.filter { $0.scored >= settings.minTokens }
         let usablePositives = positives.filter { $0.scored >= settings.minTokens }
-        try writeFile(CalibrationPlots.scoreHistogram(negatives: usableNegatives.map(\.z), positives: usablePositives.map(\.z),
-                                                      title: "z-scores, key \(file.keyID)"), to: folder + "/histogram.svg")
+        try writeFile(CalibrationPlots.scoreHistogram(negatives: usableNegatives.map(\.score), positives: usablePositives.map(\.score),
+                                                      thresholds: file.thresholds, title: "Scores of human and watermarked text, key \(file.keyID)"),
+                      to: folder + "/histogram.svg")
         try writeFile(CalibrationPlots.roc(negatives: usableNegatives.map(\.score), positives: usablePositives.map(\.score),
-                                           title: "ROC, key \(file.keyID)"), to: folder + "/roc.svg")
+                                           thresholds: file.thresholds, title: "ROC, key \(file.keyID)"), to: folder + "/roc.svg")
         try writeFile(CalibrationPlots.tprByLength(file.tprByLength ?? [], title: "TPR by length"), to: folder + "/tpr-by-length.svg")
     }
 }

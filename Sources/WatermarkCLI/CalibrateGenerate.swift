@@ -12,8 +12,8 @@ extension Calibrate {
                            pipeline: DetectionPipeline) throws -> (samples: [CalibrationSample], generation: CalibrationFile.Generation) {
         var openings: [String] = []
         do {
-            try Documents.forEach(in: negatives) { _, content in
-                guard openings.count < generateCount, case .text(let text) = content else { return }
+            try Documents.forEach(in: negatives, onError: { _, _ in }) { item in
+                guard openings.count < generateCount, case .text(let text) = item.content else { return }
                 let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).prefix(40)
                 if words.count >= 10 { openings.append(words.joined(separator: " ")) }
             }

@@ -56,9 +56,14 @@ struct CommonTuplesCommand: ParsableCommand {
         var builder: CommonTuplesBuilder
         do { builder = try CommonTuplesBuilder(contextWidth: contextWidth) } catch { throw CLIFailure(error.description) }
         var progress = Progress("reference documents")
+        var skipped = 0
         do {
-            try Documents.forEach(in: paths) { source, content in
-                switch content {
+            // A document that cannot be read is reported and left out; the others still count.
+            try Documents.forEach(in: paths, onError: { error, _ in
+                Console.error(error.description)
+                skipped += 1
+            }) { item in
+                switch item.content {
                 case .ids(let ids): builder.add(document: ids)
                 case .text(let text):
                     guard !text.isEmpty else { return }
@@ -68,6 +73,9 @@ struct CommonTuplesCommand: ParsableCommand {
             }
         } catch let error as InputError { throw CLIFailure(error.description) }
         progress.finish()
+        if skipped > 0 {
+            Console.warning("\(skipped) reference document\(skipped == 1 ? "" : "s") could not be read and \(skipped == 1 ? "was" : "were") left out")
+        }
         let list: CommonTuples
         do {
             list = try builder.build(minimumDocumentFraction: minimumFraction, maximumCount: maximumTuples,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Detection
 import Foundation
+import SystemSupport
 import Watermark
 
 struct Detect: ParsableCommand {
@@ -11,7 +12,7 @@ struct Detect: ParsableCommand {
             2 on a usage or input error.
             """)
 
-    @OptionGroup var keys: KeyOptions
+    @OptionGroup var keys: KeySetOptions
     @OptionGroup var scheme: SchemeOptions
     @OptionGroup var common: CommonTupleOptions
 
@@ -61,45 +62,72 @@ struct Detect: ParsableCommand {
     }
 
     func run() throws {
-        let pipeline = try makePipeline()
-        var anyWatermarked = false
+        let setup = try loadSetup()
+        // JSON Lines may hold only ids, which need no tokenizer: it is loaded at the first text.
+        let eager = !(ids || jsonl) || common.path != nil || calibration != nil
+        var pipeline = try makePipeline(setup, tokenizer: eager ? tokenizerOption.load(normalize: settings.normalize).detection : nil,
+                                        warn: true)
+        var batch = Batch(json: json)
         for path in files.isEmpty ? ["-"] : files {
-            do {
-                let stream = try ByteStream(path: path, chunkSize: chunkBytes)
-                if jsonl {
-                    var lines = LineReader(stream: stream)
-                    while let line = try lines.nextLine() {
-                        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-                        let source = "\(stream.name):\(lines.lineNumber)"
-                        anyWatermarked = try detect(line: line, source: source, with: pipeline) || anyWatermarked
+            let stream: ByteStream
+            do { stream = try ByteStream(path: path, chunkSize: chunkBytes) } catch {
+                batch.fail(error.description, source: path)
+                continue
+            }
+            if jsonl {
+                var lines = LineReader(stream: stream)
+                while true {
+                    let line: [UInt8]?
+                    do { line = try lines.nextLine() } catch {
+                        batch.fail(error.description, source: error.source)  // the rest of this input cannot be read
+                        break
                     }
-                } else if ids {
-                    var kept: [UInt32] = []  // only for --highlight; otherwise the ids stream through
-                    let result: DetectionResult
-                    do { result = try pipeline.detect(idStream: stream) { if highlight { kept.append($0) } } } catch {
-                        throw Messages.document(error, source: stream.name)
+                    guard let line else { break }
+                    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                    let source = "\(stream.name):\(lines.lineNumber)"
+                    do { try detect(line: line, source: source, with: &pipeline, setup: setup, into: &batch) } catch let failure as CLIFailure {
+                        batch.fail(failure.message, source: source)
                     }
-                    anyWatermarked = report(result, source: stream.name, pieces: nil, ids: kept) || anyWatermarked
-                } else {
-                    var seen: [UInt32] = []
-                    let result: DetectionResult
-                    do { result = try pipeline.detect(textStream: stream) { if highlight { seen += $0 } } } catch {
-                        throw Messages.document(error, source: stream.name)
-                    }
-                    let tokenizer = pipeline.tokenizer!
-                    anyWatermarked = report(result, source: stream.name, pieces: highlight ? tokenizer.pieces(for: seen) : nil,
-                                            tokenizer: tokenizer.fingerprint) || anyWatermarked
                 }
-            } catch let error as InputError {
-                throw CLIFailure(error.description)
+            } else {
+                do { try detect(stream: stream, with: pipeline, into: &batch) } catch let failure as CLIFailure {
+                    batch.fail(failure.message, source: stream.name)
+                }
             }
         }
-        if !anyWatermarked { throw ExitCode(1) }
+        try batch.finish()
     }
 
-    /// The pipeline for these options: keys, tokenizer (when text, a list or a calibration
-    /// file needs it), common-tuple list and calibration file, checked against each other.
-    private func makePipeline() throws -> DetectionPipeline {
+    /// One whole input (a file or standard input) as one document: ids or text, streamed.
+    private func detect(stream: ByteStream, with pipeline: DetectionPipeline, into batch: inout Batch) throws {
+        if ids {
+            var kept: [UInt32] = []  // only for --highlight; otherwise the ids stream through
+            let result: DetectionResult
+            do { result = try pipeline.detect(idStream: stream) { if highlight { kept.append($0) } } } catch {
+                throw Messages.document(error, source: stream.name)
+            }
+            report(result, source: stream.name, into: &batch, pieces: nil, ids: kept)
+        } else {
+            var seen: [UInt32] = []
+            let result: DetectionResult
+            do { result = try pipeline.detect(textStream: stream) { if highlight { seen += $0 } } } catch {
+                throw Messages.document(error, source: stream.name)
+            }
+            let tokenizer = pipeline.tokenizer!
+            report(result, source: stream.name, into: &batch, pieces: highlight ? tokenizer.pieces(for: seen) : nil,
+                   tokenizer: tokenizer.fingerprint)
+        }
+    }
+
+    /// What every pipeline of this run is made of, loaded and checked once.
+    private struct Setup {
+        let keys: [WatermarkKey]
+        let parameters: SchemeParameters
+        let options: DetectionOptions
+        let calibration: CalibrationFile?
+    }
+
+    private func loadSetup() throws -> Setup {
         let parameters = try scheme.parameters()
         var options = settings.options
         options.falsePositiveRate = fpr
@@ -107,8 +135,6 @@ struct Detect: ParsableCommand {
         options.attribution = attribution || highlight
         options.cacheSeeds = !noSeedCache
         let loadedKeys = try keys.loadKeys()
-        let needsTokenizer = !ids || common.path != nil || calibration != nil
-        let tokenizer = needsTokenizer ? try tokenizerOption.load(normalize: settings.normalize).detection : nil
         options.commonTuples = try common.load()
         let file = try calibration.map { path in
             do { return try CalibrationFile.decode(try ByteStream(path: path).readAll(limit: 64 << 20)) } catch let error as InputError {
@@ -117,32 +143,42 @@ struct Detect: ParsableCommand {
                 throw Messages.setup(error, commonTuples: common.path, calibration: path)
             }
         }
+        return Setup(keys: loadedKeys, parameters: parameters, options: options, calibration: file)
+    }
+
+    /// The pipeline: keys, tokenizer, common-tuple list and calibration file, checked against
+    /// each other.
+    private func makePipeline(_ setup: Setup, tokenizer: DetectionTokenizer?, warn: Bool) throws -> DetectionPipeline {
         do {
-            let pipeline = try DetectionPipeline(keys: loadedKeys, parameters: parameters, options: options,
-                                                 tokenizer: tokenizer, calibration: file)
-            Messages.warn(pipeline.warnings, commonTuples: common.path, calibration: calibration)
+            let pipeline = try DetectionPipeline(keys: setup.keys, parameters: setup.parameters, options: setup.options,
+                                                 tokenizer: tokenizer, calibration: setup.calibration)
+            if warn { Messages.warn(pipeline.warnings, commonTuples: common.path, calibration: calibration) }
             return pipeline
         } catch {
             throw Messages.setup(error, commonTuples: common.path, calibration: calibration, rate: fpr)
         }
     }
 
-    /// One JSON Lines document: ids or text. Returns whether it was watermarked.
-    private func detect(line: [UInt8], source: String, with pipeline: DetectionPipeline) throws -> Bool {
-        let document: JSONLinesDocument
-        do { document = try JSONLinesDocument.parse(line) } catch { throw InputError(source: source, problem: error.problem) }
+    /// One JSON Lines document: ids or text.
+    private func detect(line: [UInt8], source: String, with pipeline: inout DetectionPipeline, setup: Setup,
+                        into batch: inout Batch) throws {
+        let parsed: (document: JSONLinesDocument, id: JSONValue?)
+        do { parsed = try JSONLinesDocument.parseWithID(line) } catch { throw CLIFailure(InputError(source: source, problem: error.problem).description) }
         do {
-            switch document {
+            switch parsed.document {
             case .ids(let list):
-                guard !list.isEmpty else { throw InputError(source: source, problem: "\"ids\" is empty") }
-                return report(try pipeline.detect(ids: list), source: source, pieces: nil, ids: list)
+                // An empty list is a mistake in the input (as an ids file with no ids is), not a text.
+                guard !list.isEmpty else { throw CLIFailure(InputError(source: source, problem: "\"ids\" is empty").description) }
+                report(try pipeline.detect(ids: list), source: source, id: parsed.id, into: &batch, pieces: nil, ids: list)
             case .text(let string):
-                guard !ids, let tokenizer = pipeline.tokenizer else {
-                    throw InputError(source: source, problem: "is text, but --ids was given")
+                guard !ids else { throw CLIFailure(InputError(source: source, problem: "is text, but --ids was given").description) }
+                if pipeline.tokenizer == nil {
+                    pipeline = try makePipeline(setup, tokenizer: tokenizerOption.load(normalize: settings.normalize).detection, warn: false)
                 }
+                guard let tokenizer = pipeline.tokenizer else { throw CLIFailure("\(source): text needs a tokenizer") }
                 let tokens = try pipeline.tokenize(string)
-                return report(try pipeline.detect(ids: tokens), source: source, pieces: tokenizer.pieces(for: tokens),
-                              tokenizer: tokenizer.fingerprint)
+                report(try pipeline.detect(ids: tokens), source: source, id: parsed.id, into: &batch,
+                       pieces: tokenizer.pieces(for: tokens), tokenizer: tokenizer.fingerprint)
             }
         } catch let error as DetectionError {
             throw Messages.document(error, source: source)
@@ -150,11 +186,12 @@ struct Detect: ParsableCommand {
     }
 
     /// Prints one document's result; `tokenizer` is the fingerprint of the tokenizer that read
-    /// it (text input only). Returns whether it was watermarked.
-    private func report(_ result: DetectionResult, source: String, pieces: [String]?, ids: [UInt32]? = nil,
-                        tokenizer: String? = nil) -> Bool {
+    /// it (text input only).
+    private func report(_ result: DetectionResult, source: String, id: JSONValue? = nil, into batch: inout Batch,
+                        pieces: [String]?, ids: [UInt32]? = nil, tokenizer: String? = nil) {
         if json {
-            print(JSONLine.string(encoding: SourcedDetectionResult(source: source, result: result, tokenizer: tokenizer)))
+            print(JSONLine.string(encoding: SourcedDetectionResult(source: source, index: batch.nextIndex, id: id, result: result,
+                                                                   tokenizer: tokenizer)))
         } else {
             print(DetectionSummary.text(for: result, source: source))
             if highlight, let statuses = result.attribution {
@@ -162,6 +199,6 @@ struct Detect: ParsableCommand {
                                                    colour: (currentEnvironment()["NO_COLOR"] ?? "").isEmpty))
             }
         }
-        return result.verdict == .watermarked
+        batch.scored(watermarked: result.verdict == .watermarked)
     }
 }

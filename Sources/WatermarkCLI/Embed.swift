@@ -12,9 +12,12 @@ struct Embed: ParsableCommand {
         abstract: "Generate text with a language model, putting the watermark into it as it is written.",
         discussion: """
             Instruct models get their chat format (ChatML, with the template's default system \
-            message) unless --raw is given. Text streams to standard output as it is generated; \
-            --json prints one object per prompt instead. Exit status: 0 on success, 2 on a usage \
-            or input error.
+            message) unless --raw is given. The prompt is --prompt TEXT, or each prompt of \
+            --prompts FILE (JSON Lines {"prompt": ..., "id": ...} when the file ends in .jsonl or \
+            its first line starts with '{'; otherwise one prompt per line), or else all of \
+            standard input. Text streams to standard output as it is generated; --json prints one \
+            object per prompt instead. Exit status: 0 on success, 2 on a usage or input error \
+            (a bad prompt line is reported and the others are still generated).
             """)
 
     @OptionGroup var keys: KeyOptions
@@ -26,13 +29,13 @@ struct Embed: ParsableCommand {
     @Flag(name: .customLong("no-watermark"), help: "Generate without the watermark (a control run; no key needed).")
     var noWatermark = false
 
-    @Option(help: ArgumentHelp("A Llama-family GGUF model (default: the default model in the cache; Tools/fetch-model.sh fetches it).", valueName: "path"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("A Llama-family GGUF model (default: the default model in the cache; Tools/fetch-model.sh fetches it).", valueName: "path"))
     var model: String?
 
-    @Option(help: ArgumentHelp("The prompt.", valueName: "text"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("The prompt (default: standard input, read whole).", valueName: "text"))
     var prompt: String?
 
-    @Option(help: ArgumentHelp("JSON Lines of prompts, one object with a \"prompt\" field per line ('-' reads standard input).", valueName: "file"))
+    @Option(help: ArgumentHelp("Prompts: JSON Lines with a \"prompt\" (and optional \"id\") per line, or plain text with one prompt per line ('-' reads standard input).", valueName: "file"))
     var prompts: String?
 
     @Flag(help: "Send the prompt as is, without the model's chat format.")
@@ -53,7 +56,8 @@ struct Embed: ParsableCommand {
     var perplexity = false
 
     func validate() throws {
-        if (prompt == nil) == (prompts == nil) { throw ValidationError("give exactly one of --prompt TEXT or --prompts FILE") }
+        if prompt != nil && prompts != nil { throw ValidationError("give one of --prompt TEXT or --prompts FILE, not both") }
+        if perplexity && !json { throw ValidationError("--perplexity adds a field to --json output; add --json") }
         if raw && system != nil { throw ValidationError("--system is part of the chat format; it cannot be combined with --raw") }
         if noWatermark && !keys.keyFiles.isEmpty { throw ValidationError("--no-watermark makes a control run; drop --key-file") }
         guard delta.isFinite, delta >= 0 else { throw ValidationError("--delta must be a finite number ≥ 0 (got \(delta))") }
@@ -76,17 +80,32 @@ struct Embed: ParsableCommand {
         let path = try model ?? DefaultModel.requirePath(for: "model")
         let runner = try Models.load(path, raw: raw, system: system, ignoreEndOfTurn: ignoreEOS, threads: generation.threads)
         let baseSeed = generation.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        if generation.seed == nil {
+            Console.note("seed \(baseSeed), chosen at random; --seed \(baseSeed) repeats this run")
+        }
+        var batch = Batch(json: json)
         var progress = Progress("prompts", total: inputs.count)
-        for (index, input) in inputs.enumerated() {
-            let ids = try Models.encode(input.text, source: input.source, with: runner)
+        let prompts = inputs.filter { if case .prompt = $0 { return true } else { return false } }.count
+        for entry in inputs {
+            guard case .prompt(let input) = entry else {
+                if case .bad(let source, let message) = entry { batch.fail(message, source: source) }
+                continue
+            }
+            let index = batch.nextIndex
+            let ids: [UInt32]
+            do { ids = try Models.encode(input.text, source: input.source, with: runner) } catch let failure as CLIFailure {
+                batch.fail(failure.message, source: input.source, id: input.id)
+                continue
+            }
             let sampling = generation.sampling(seed: baseSeed &+ UInt64(index))
             progress.willStream(toTerminal: !json && Console.stdoutIsTerminal)
+            if !json && prompts > 1 { write((index > 0 ? "\n" : "") + "==> \(input.source) <==\n") }
             var decoder = StreamingTextDecoder(tokenizer: runner.tokenizer)
             let result: GenerationResult
             do {
                 result = try runner.generate(after: ids, sampling: sampling, watermark: processor, maxTokens: generation.maxTokens,
                                              recordsLikelihood: perplexity) { if !json { write(decoder.append($0)) } }
-            } catch { throw CLIFailure(error.description) }
+            } catch { throw CLIFailure(error.description) }  // a broken model fails every prompt: stop
             if !json {
                 write(decoder.finish() + "\n")
             } else {
@@ -100,10 +119,12 @@ struct Embed: ParsableCommand {
                     perplexity: result.perplexity.map(rounded), rounding: rounded)
                 print(JSONOutput.line(encoding: record))
             }
+            batch.scored()
             fflush(nil)
             progress.advance()
         }
         progress.finish()
+        try batch.finish(succeeded: true)
     }
 
     /// Streamed text goes to stdout as it is made.
@@ -118,38 +139,65 @@ struct Embed: ParsableCommand {
     struct PromptInput {
         let text: String
         let source: String
-        let id: RecordID?
+        let id: JSONValue?
     }
 
-    private func readPrompts() throws -> [PromptInput] {
+    /// A prompt, or a line that could not be one (reported in its place; the rest still run).
+    enum PromptEntry {
+        case prompt(PromptInput)
+        case bad(source: String, message: String)
+    }
+
+    /// Every prompt, read before the model is loaded so that input mistakes show at once.
+    private func readPrompts() throws -> [PromptEntry] {
         if let prompt {
             guard !prompt.isEmpty else { throw CLIFailure("--prompt: the prompt is empty") }
-            return [PromptInput(text: prompt, source: "--prompt", id: nil)]
+            return [.prompt(PromptInput(text: prompt, source: "--prompt", id: nil))]
         }
-        var out: [PromptInput] = []
         do {
-            let stream = try ByteStream(path: prompts!)
+            guard let prompts else {
+                if Console.stdinIsTerminal { throw CLIFailure("give --prompt TEXT, --prompts FILE, or a prompt on standard input") }
+                let bytes = try ByteStream(path: "-").readAll(limit: 64 << 20)
+                guard let text = String(validating: bytes, as: UTF8.self) else { throw CLIFailure("<stdin>: the prompt is not valid UTF-8 text") }
+                let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !trimmed.isEmpty else { throw CLIFailure("<stdin>: the prompt is empty") }
+                return [.prompt(PromptInput(text: trimmed, source: "<stdin>", id: nil))]
+            }
+            let stream = try ByteStream(path: prompts)
             var lines = LineReader(stream: stream)
+            var out: [PromptEntry] = []
+            var jsonLines: Bool? = prompts.hasSuffix(".jsonl") ? true : nil
             while let line = try lines.nextLine() {
                 let source = "\(stream.name):\(lines.lineNumber)"
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                let object: Any
-                do { object = try JSONSerialization.jsonObject(with: Data(line), options: []) } catch {
-                    throw CLIFailure("\(source): not a JSON object")
+                // The first prompt line decides: JSON Lines if it opens an object.
+                if jsonLines == nil { jsonLines = line.first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "{") }
+                guard jsonLines == true else {
+                    guard let text = String(validating: line, as: UTF8.self) else {
+                        out.append(.bad(source: source, message: "\(source): not valid UTF-8 text"))
+                        continue
+                    }
+                    out.append(.prompt(PromptInput(text: text, source: source, id: nil)))
+                    continue
                 }
-                guard let dictionary = object as? [String: Any] else { throw CLIFailure("\(source): not a JSON object") }
-                guard let text = dictionary["prompt"] as? String else {
-                    throw CLIFailure("\(source): needs a string \"prompt\" field")
+                struct Line: Decodable {
+                    let prompt: String
+                    let id: JSONValue?
                 }
-                guard !text.isEmpty else { throw CLIFailure("\(source): the prompt is empty") }
-                var id: RecordID? = nil
-                if let s = dictionary["id"] as? String { id = .string(s) } else if let n = dictionary["id"] as? Int { id = .int(n) }
-                out.append(PromptInput(text: text, source: source, id: id))
+                guard let parsed = try? JSONDecoder().decode(Line.self, from: Data(line)) else {
+                    out.append(.bad(source: source, message: "\(source): not a JSON object with a string \"prompt\" field"))
+                    continue
+                }
+                guard !parsed.prompt.isEmpty else {
+                    out.append(.bad(source: source, message: "\(source): the prompt is empty"))
+                    continue
+                }
+                out.append(.prompt(PromptInput(text: parsed.prompt, source: source, id: parsed.id)))
             }
             guard !out.isEmpty else { throw CLIFailure("\(stream.name): no prompts") }
+            return out
         } catch let error as InputError {
             throw CLIFailure(error.description)
         }
-        return out
     }
 }

@@ -18,6 +18,9 @@ struct Keygen: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if out == "-" {
+            throw ValidationError("--out -: a key is never written to standard output (it would end up in terminal scrollback, shell history and logs); name a file")
+        }
         guard WatermarkKey.validLengths.contains(bytes) else {
             throw ValidationError("--bytes must be 16 to 64 (got \(bytes))")
         }

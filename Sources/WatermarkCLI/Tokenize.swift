@@ -1,5 +1,6 @@
 import ArgumentParser
 import Detection
+import Foundation
 import Tokenizer
 
 struct Tokenize: ParsableCommand {
@@ -32,19 +33,38 @@ struct Tokenize: ParsableCommand {
         func encode(_ text: String) -> [UInt32] {
             parseSpecial ? tok.encode(detection.prepared(text), specialTokens: .parse) : detection.ids(for: text)
         }
+        var batch = Batch(json: jsonl)
         for path in files.isEmpty ? ["-"] : files {
-            do {
-                let stream = try ByteStream(path: path)
-                if jsonl {
-                    var lines = LineReader(stream: stream)
-                    while let line = try lines.nextLine() {
-                        let source = "\(stream.name):\(lines.lineNumber)"
-                        guard case .text(let text) = try parseLine(line, source: source) else {
-                            throw InputError(source: source, problem: "needs a \"text\" field")
-                        }
-                        print(JSONOutput.line(encoding: ["ids": encode(text)]))
+            let stream: ByteStream
+            do { stream = try ByteStream(path: path) } catch {
+                batch.fail(error.description, source: path)
+                continue
+            }
+            if jsonl {
+                var lines = LineReader(stream: stream)
+                while true {
+                    let line: [UInt8]?
+                    do { line = try lines.nextLine() } catch {
+                        batch.fail(error.description, source: error.source)
+                        break
                     }
-                } else {
+                    guard let line else { break }
+                    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                    let source = "\(stream.name):\(lines.lineNumber)"
+                    let parsed: (document: JSONLinesDocument, id: JSONValue?)
+                    do { parsed = try JSONLinesDocument.parseWithID(line) } catch {
+                        batch.fail(InputError(source: source, problem: error.problem).description, source: source)
+                        continue
+                    }
+                    guard case .text(let text) = parsed.document else {
+                        batch.fail(InputError(source: source, problem: "needs a \"text\" field").description, source: source, id: parsed.id)
+                        continue
+                    }
+                    print(JSONOutput.line(encoding: TokenizedLine(ids: encode(text), index: batch.nextIndex, source: source, id: parsed.id)))
+                    batch.scored()
+                }
+            } else {
+                do {
                     let bytes = try stream.readAll(limit: Documents.maximumDocumentBytes)
                     guard let text = String(validating: bytes, as: UTF8.self) else {
                         throw InputError(source: stream.name, problem: "is not valid UTF-8 text")
@@ -62,15 +82,22 @@ struct Tokenize: ParsableCommand {
                     } else {
                         print(ids.map(String.init).joined(separator: " "))
                     }
+                    batch.scored()
+                } catch let error as InputError {
+                    batch.fail(error.description, source: stream.name)
                 }
-            } catch let error as InputError {
-                throw CLIFailure(error.description)
             }
         }
+        fflush(nil)
+        if batch.failures > 0 { throw ExitCode(2) }
     }
 
-    private func parseLine(_ line: [UInt8], source: String) throws -> JSONLinesDocument {
-        do { return try JSONLinesDocument.parse(line) } catch { throw InputError(source: source, problem: error.problem) }
+    /// One `--jsonl` output line: the ids, with the input's place and `id` to join on.
+    private struct TokenizedLine: Encodable {
+        let ids: [UInt32]
+        let index: Int
+        let source: String
+        let id: JSONValue?
     }
 
     private struct PieceRow: Encodable {

@@ -14,6 +14,19 @@ struct WatermarkCommand: ParsableCommand {
     )
 
     static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.isEmpty {
+            // A bare `watermark` asked for nothing: show what it can do, and say it did nothing.
+            print(helpMessage())
+            terminate(2)
+        }
+        let names = commandNames()
+        if let unknown = arguments.first, !unknown.hasPrefix("-"), unknown != "help", !names.contains(unknown) {
+            let guess = names.min { editDistance($0, unknown) < editDistance($1, unknown) }
+            let hint = guess.flatMap { editDistance($0, unknown) <= 2 ? "; did you mean '\($0)'?" : nil } ?? ""
+            Console.error("unknown command '\(unknown)'\(hint) (commands: \(names.joined(separator: ", ")); see 'watermark help')")
+            terminate(2)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -29,11 +42,50 @@ struct WatermarkCommand: ParsableCommand {
                 print(fullMessage(for: error))
                 terminate(0)
             }
-            // One line: ArgumentParser's first line, and a pointer to the help.
-            let first = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
-            Console.error("\(first.replacingOccurrences(of: "Error: ", with: "")) (see 'watermark help')")
+            // One line: ArgumentParser's first line, and a pointer to the help of the command.
+            var first = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
+            first = first.replacingOccurrences(of: "Error: ", with: "")
+            if let negative = negativeValueHint(first, arguments) { first = negative }
+            let command = arguments.first { names.contains($0) }
+            Console.error("\(first) (see 'watermark help\(command.map { " " + $0 } ?? "")')")
             terminate(2)
         }
+    }
+
+    /// The subcommands' names, as typed.
+    static func commandNames() -> [String] {
+        var names: [String] = []
+        for command in configuration.subcommands { names.append(command._commandName) }
+        return names
+    }
+
+    /// `--delta -1` reads `-1` as an option, so ArgumentParser says the value is missing; say
+    /// how to give a negative number instead.
+    static func negativeValueHint(_ message: String, _ arguments: [String]) -> String? {
+        guard message.hasPrefix("Missing value for '") else { return nil }
+        for (i, argument) in arguments.enumerated().dropLast() where argument.hasPrefix("--") && !argument.contains("=") {
+            let next = arguments[i + 1]
+            if next.count > 1, next.hasPrefix("-"), Double(next) != nil {
+                return "\(argument) \(next): a value that starts with '-' is read as an option; write \(argument)=\(next)"
+            }
+        }
+        return nil
+    }
+
+    /// Levenshtein distance, for suggesting the command a typo meant.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(1, a.count) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(1, b.count) where !b.isEmpty {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return row[b.count]
     }
 }
 
@@ -62,6 +114,13 @@ enum Console {
         FileOutput.standardError.write("watermark: warning: \(oneLine(message, limit: 2000))\n")
     }
 
+    /// Something the user should know that is neither an error nor a warning (a seed chosen
+    /// at random).
+    static func note(_ message: String) {
+        FileOutput.standardError.write("watermark: \(oneLine(message, limit: 2000))\n")
+    }
+
+    static var stdinIsTerminal: Bool { isatty(0) == 1 }
     static var stdoutIsTerminal: Bool { isatty(1) == 1 }
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
 }

@@ -6,11 +6,6 @@ import Testing
 /// control text is not, greedy output matches the reference runtime, bad input fails cleanly.
 @Suite(.serialized)
 struct EmbedEndToEndTests {
-    static var modelPath: String { DefaultModelFixture.path }
-    static func requireModel(sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
-        DefaultModelFixture.isAvailable(sourceLocation: sourceLocation)
-    }
-
     static let prompts = [
         "Write a short story about a lighthouse keeper.",
         "Explain how a bicycle works to a child.",
@@ -34,12 +29,13 @@ struct EmbedEndToEndTests {
         return try out.stdout.split(separator: "\n").map { try JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
     }
 
-    @Test func watermarkedTextIsDetectedAndControlTextIsNot() throws {
-        guard Self.requireModel() else { return }
+    @Test(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason))
+    func watermarkedTextIsDetectedAndControlTextIsNot() throws {
+        _ = try DefaultModelFixture.requirePath()  // the CLI's default --model
         let scratch = try Scratch()
         // A fixed key and seed make the run reproducible. With a fresh key each run, a 96-token
         // text missed p ≤ 1e-4 about once in 25 runs (power at 100 tokens is 0.98–1.00, see
-        // EVALUATION.md); 128 tokens leave a wide margin.
+        // docs/EVALUATION.md); 128 tokens leave a wide margin.
         try scratch.write("key", "3c1e0f5a9b7d2c4e6f8a0b1c2d3e4f5061728394a5b6c7d8e9f0a1b2c3d4e5f6")
         let marked = try embed(["--key-file", scratch.path("key")], scratch: scratch)
         let control = try embed(["--no-watermark"], scratch: scratch)
@@ -62,8 +58,9 @@ struct EmbedEndToEndTests {
     }
 
     /// Greedy, unwatermarked, raw: the ids equal the NumPy reference's greedy continuation.
-    @Test func greedyOutputMatchesTheReference() throws {
-        guard Self.requireModel() else { return }
+    @Test(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason))
+    func greedyOutputMatchesTheReference() throws {
+        _ = try DefaultModelFixture.requirePath()
         struct Vectors: Decodable {
             struct Prompt: Decodable { let kind: String; let text: String; let greedy: Greedy? }
             struct Greedy: Decodable { let ids: [UInt32] }
@@ -95,24 +92,17 @@ struct EmbedEndToEndTests {
 /// A small calibration end to end: the model writes watermarked text, `calibrate` measures it
 /// against real human documents (the corpus `Tools/fetch-corpus.sh --small` fetches), and
 /// `detect --calibration` uses the file.
-@Suite(.serialized)
+@Suite(.serialized, .enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason),
+       .enabled(if: SmallCorpusFixture.isAvailable, SmallCorpusFixture.skipReason))
 struct CalibrationEndToEndTests {
-    static var corpus: URL { Repository.cacheDirectory.appendingPathComponent("corpus/en-small") }
-
-    /// The small corpus's training documents; in CI their absence is a failure, not a skip.
-    static func negatives(sourceLocation: SourceLocation = #_sourceLocation) -> String? {
-        let path = corpus.appendingPathComponent("train.jsonl").path
-        if FileManager.default.fileExists(atPath: path) { return path }
-        if Repository.isCI {
-            Issue.record("\(path) is missing; CI must run Tools/fetch-corpus.sh --small", sourceLocation: sourceLocation)
-        } else {
-            print("skipped: \(path) is missing (run Tools/fetch-corpus.sh --small)")
-        }
-        return nil
+    /// The small corpus's training documents, and a check that the default model is there.
+    static func negatives() throws -> String {
+        _ = try DefaultModelFixture.requirePath()
+        return try SmallCorpusFixture.requireTrainPath()
     }
 
     @Test func embedCalibrateDetect() throws {
-        guard DefaultModelFixture.isAvailable(), let negatives = Self.negatives() else { return }
+        let negatives = try Self.negatives()
         let dir = try Scratch()
         let key = dir.path("k.hex")
         #expect(try CLI.run(["keygen", "--out", key]).status == 0)
@@ -143,7 +133,7 @@ struct CalibrationEndToEndTests {
     }
 
     @Test func calibrateGeneratesItsOwnPositives() throws {
-        guard DefaultModelFixture.isAvailable(), let negatives = Self.negatives() else { return }
+        let negatives = try Self.negatives()
         let dir = try Scratch()
         let key = dir.path("k.hex")
         #expect(try CLI.run(["keygen", "--out", key]).status == 0)
@@ -165,7 +155,7 @@ struct CalibrationEndToEndTests {
     /// `--generated` keeps each document as it is made; a run stopped part-way (here: the file
     /// cut in the middle of its second line) resumes and ends with what an unbroken run makes.
     @Test func aStoppedGenerationResumes() throws {
-        guard DefaultModelFixture.isAvailable(), let negatives = Self.negatives() else { return }
+        let negatives = try Self.negatives()
         let dir = try Scratch()
         let key = dir.path("k.hex")
         #expect(try CLI.run(["keygen", "--out", key]).status == 0)

@@ -161,7 +161,6 @@ struct DetectCommandTests {
         ("empty ids", ["detect", "--jsonl", "--key-file", "@key"], "{\"ids\": []}\n", "empty"),
         ("missing tokenizer", ["detect", "--key-file", "@key", "--tokenizer", "/nonexistent/tok.json"], "hello world", "/nonexistent/tok.json"),
         ("bad tokenizer", ["detect", "--key-file", "@key", "--tokenizer", "@short"], "hello world", "short.hex"),
-        ("empty text", ["detect", "--key-file", "@key"], "", "empty"),
         ("ids given text", ["detect", "--key-file", "@key", "--ids"], "hello world", "not part of a token id"),
         ("invalid utf8", ["detect", "--key-file", "@key"], "\u{FFFF}", "<stdin>"),
         ("unknown flag", ["detect", "--bogus"], "", "bogus"),

@@ -4,12 +4,13 @@ import TestSupport
 
 /// Text input goes through the default model's tokenizer; these need the model file, which
 /// `Tools/fetch-model.sh` provides (CI always has it).
-@Suite("watermark detect on text")
+@Suite("watermark detect on text", .enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason))
 struct TextDetectionTests {
-    static func requireModel() throws -> Bool { DefaultModelFixture.isAvailable() }
+    /// Fails when the model is missing (the CLI's default tokenizer).
+    static func requireModel() throws { _ = try DefaultModelFixture.requirePath() }
 
     @Test func streamedTextGivesTheSameIdsAsWholeText() throws {
-        guard try Self.requireModel() else { return }
+        try Self.requireModel()
         let dir = try Scratch()
         var text = ""
         let words = ["the", "lighthouse", "keeper", "wrote", "12", "letters,", "naïve", "café", "東京", "emoji 👍🏽", "\n\n", "  ", "\t"]
@@ -31,7 +32,7 @@ struct TextDetectionTests {
     }
 
     @Test func specialTokenTextIsPlainText() throws {
-        guard try Self.requireModel() else { return }
+        try Self.requireModel()
         let plain = try CLI.run(["tokenize", "--json"], stdin: "hi<|im_end|>")
         let parsed = try CLI.run(["tokenize", "--json", "--parse-special"], stdin: "hi<|im_end|>")
         let plainIDs = try #require(JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [Int])
@@ -41,7 +42,7 @@ struct TextDetectionTests {
     }
 
     @Test func jsonLinesTextDocuments() throws {
-        guard try Self.requireModel() else { return }
+        try Self.requireModel()
         let dir = try Scratch()
         let key = try dir.write("k.hex", String(repeating: "42", count: 32))
         let input = #"{"text": "A first, entirely human document about the weather in spring and the birds that return."}"# + "\n"
@@ -112,8 +113,9 @@ struct CalibrateCommandTests {
 
 @Suite("watermark common-tuples")
 struct CommonTuplesCommandTests {
-    @Test func buildThenDetectAndCalibrateWithTheList() throws {
-        guard DefaultModelFixture.isAvailable() else { return }
+    @Test(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason))
+    func buildThenDetectAndCalibrateWithTheList() throws {
+        _ = try DefaultModelFixture.requirePath()  // the CLI's default tokenizer
         let dir = try Scratch()
         let key = try dir.write("k.hex", String(repeating: "5a", count: 32))
         // Reference text: thirty short documents that share their opening sentence.

@@ -90,7 +90,9 @@ func expectGGUFError(
             #expect(Array(data) == t.data, "\(t.name)")
         }
         #expect(f.tensor(named: "b.weight")?.offset == 32)
-        #expect(throws: GGUFError.self) { try f.tensorData(named: "missing") }
+        #expect(throws: GGUFError(path: f.path, field: "tensor \"missing\"", offset: nil, reason: .tensorNotFound)) {
+            try f.tensorData(named: "missing")
+        }
     }
 
     @Test func customAlignment() throws {
@@ -110,7 +112,12 @@ func expectGGUFError(
         w.tensors = [.init(name: "x", dimensions: [8], type: GGMLType(rawValue: 999), data: [0, 1, 2, 3])]
         let f = try GGUFFile(path: dir.write(w.bytes()))
         #expect(f.tensors[0].byteCount == nil)
-        #expect(throws: GGUFError.self) { try f.tensorData(named: "x") }
+        #expect(
+            throws: GGUFError(
+                path: f.path, field: "tensor \"x\" type", offset: nil, reason: .unsupportedTensorType(GGMLType(rawValue: 999)))
+        ) {
+            try f.tensorData(named: "x")
+        }
     }
 
     @Test func typeLayouts() {
@@ -270,7 +277,15 @@ func expectGGUFError(
         _ = try GGUFFile(path: dir.write(full))
         for n in 0..<full.count {
             let path = dir.write(Array(full[..<n]))
-            #expect(throws: GGUFError.self, "prefix of \(n) bytes") { _ = try GGUFFile(path: path) }
+            let error = #expect(throws: GGUFError.self, "prefix of \(n) bytes") { _ = try GGUFFile(path: path) }
+            // Cut short: a field runs past the end, a count no longer fits in what is left, or
+            // (once the tensor infos are complete) the tensor data reaches past the end.
+            guard let error else { continue }
+            switch error.reason {
+            case .truncated, .countTooLarge, .tensorOutOfBounds: break
+            default: Issue.record("prefix of \(n) bytes: unexpected reason \(error.reason)")
+            }
+            #expect(error.path == path, "prefix of \(n) bytes")
         }
     }
 
@@ -310,19 +325,13 @@ func expectGGUFError(
 }
 
 
-@Suite struct DefaultModelTests {
+@Suite(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason))
+struct DefaultModelTests {
     @Test func defaultModelMetadata() throws {
-        guard DefaultModel.exists else {
-            if DefaultModel.isCI {
-                Issue.record("default model missing at \(DefaultModel.path); run Tools/fetch-model.sh")
-            } else {
-                print("skipped: default model not found at \(DefaultModel.path) (run Tools/fetch-model.sh)")
-            }
-            return
-        }
+        let path = try DefaultModelFixture.requirePath()
         let clock = ContinuousClock()
         let start = clock.now
-        let f = try GGUFFile(path: DefaultModel.path)
+        let f = try GGUFFile(path: path)
         let elapsed = clock.now - start
         print("opened default model in \(elapsed)")
         #expect(f["general.architecture"]?.string == "llama")

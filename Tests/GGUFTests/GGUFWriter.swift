@@ -110,17 +110,3 @@ final class TemporaryDirectory: @unchecked Sendable {
         return path
     }
 }
-
-/// Where the default model is cached, following Tools/fetch-model.sh.
-enum DefaultModel {
-    static var path: String {
-        let env = ProcessInfo.processInfo.environment
-        let cache =
-            env["WATERMARK_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache"))
-                + "/swift-watermark")
-        return cache + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-    }
-    static var exists: Bool { FileManager.default.fileExists(atPath: path) }
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
-}

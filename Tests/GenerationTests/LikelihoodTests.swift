@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Generation
@@ -7,8 +8,9 @@ import Testing
 struct LikelihoodTests {
     /// The log-likelihood recorded while sampling equals the one from re-reading prompt and
     /// output in one teacher-forced pass, and ignores the processors (it is the unbiased model's).
-    @Test func recordedLikelihoodMatchesATeacherForcedPass() throws {
-        guard let model = try DefaultModel.require() else { return }
+    @Test(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason))
+    func recordedLikelihoodMatchesATeacherForcedPass() throws {
+        let model = try #require(try DefaultModel.load())
         let prompt: [UInt32] = [1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 2]  // an arbitrary id sequence
         struct Boost: LogitsProcessor {
             mutating func process(logits: UnsafeMutableBufferPointer<Float>, history: [UInt32]) throws {

@@ -142,7 +142,26 @@ struct LoadingTests {
         let truncated = temporaryPath("truncated.gguf")
         defer { try? FileManager.default.removeItem(atPath: truncated) }
         try Data(Self.tinyModel(matrixType: 0).bytes().prefix(300)).write(to: URL(fileURLWithPath: truncated))
-        #expect(throws: GenerationError.self) { try LlamaModel(path: truncated) }
-        #expect(throws: GenerationError.self) { try LlamaModel(path: "/nonexistent/model.gguf") }
+        // Errors of the GGUF reader come wrapped, with the reader's one-line message. Cut at
+        // 300 bytes, the header's 20 tensors no longer fit: the reader says so before any field
+        // runs past the end.
+        let cut = #expect(throws: GenerationError.self) { try LlamaModel(path: truncated) }
+        #expect(cut?.path == truncated)
+        if case .file(let message)? = cut?.reason {
+            #expect(
+                message.hasPrefix(truncated + ": GGUF header.tensor_count ")
+                    && message.contains("count \(Self.tinyModel(matrixType: 0).tensors.count) cannot fit in the rest of the file"),
+                "\(message)")
+        } else {
+            Issue.record("expected .file, got \(String(describing: cut?.reason))")
+        }
+        let missing = "/nonexistent/model.gguf"
+        let absent = #expect(throws: GenerationError.self) { try LlamaModel(path: missing) }
+        #expect(absent?.path == missing)
+        if case .file(let message)? = absent?.reason {
+            #expect(message.hasPrefix(missing + ": ") && message.contains("cannot open file"), "\(message)")
+        } else {
+            Issue.record("expected .file, got \(String(describing: absent?.reason))")
+        }
     }
 }

@@ -13,9 +13,10 @@ struct ParityTests {
         #expect(vectors.prompts.filter { ($0.greedy?.ids.count ?? 0) >= 32 }.count >= 2)
     }
 
-    @Test(arguments: RuntimeVectors.smollm2?.prompts ?? [])
+    @Test(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason),
+          arguments: RuntimeVectors.smollm2?.prompts ?? [])
     func topLogitsMatchTheReference(_ prompt: RuntimeVectors.Prompt) throws {
-        guard let model = try DefaultModel.require() else { return }
+        let model = try #require(try DefaultModel.load())
         let vectors = try #require(RuntimeVectors.smollm2)
         let session = model.makeSession()
         var rows: [Int: [Float]] = [:]
@@ -34,9 +35,10 @@ struct ParityTests {
         print("prompt \(prompt.id): max abs logit error \(worst)")
     }
 
-    @Test(arguments: (RuntimeVectors.smollm2?.prompts ?? []).filter { $0.greedy != nil })
+    @Test(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason),
+          arguments: (RuntimeVectors.smollm2?.prompts ?? []).filter { $0.greedy != nil })
     func greedyContinuationMatchesTheReference(_ prompt: RuntimeVectors.Prompt) throws {
-        guard let model = try DefaultModel.require() else { return }
+        let model = try #require(try DefaultModel.load())
         let expected = try #require(prompt.greedy).ids
         let session = model.makeSession()
         var generator = Generator(sampler: Sampler(parameters: SamplingParameters(greedy: true, repetitionPenalty: 1)),
@@ -48,8 +50,9 @@ struct ParityTests {
     }
 
     /// Single steps and a batched prompt must give the same logits (the cache is exercised both ways).
-    @Test func steppingEqualsBatching() throws {
-        guard let model = try DefaultModel.require() else { return }
+    @Test(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason))
+    func steppingEqualsBatching() throws {
+        let model = try #require(try DefaultModel.load())
         let prompt = try #require(RuntimeVectors.smollm2?.prompts.first).ids
         let batched = Array(try model.makeSession().evaluate(prompt))
         let session = model.makeSession(threads: 1)
@@ -59,8 +62,9 @@ struct ParityTests {
         #expect(worst < 1e-3)
     }
 
-    @Test func sessionsRewindAndReport() throws {
-        guard let model = try DefaultModel.require() else { return }
+    @Test(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason))
+    func sessionsRewindAndReport() throws {
+        let model = try #require(try DefaultModel.load())
         #expect(model.hasTiedOutput)
         #expect(model.configuration.blockCount == 30)
         #expect(model.configuration.headCountKV == 3)
@@ -75,7 +79,11 @@ struct ParityTests {
         try session.evaluate([1, 2, 3, 4, 5])
         #expect(zip(Array(session.logits), again).allSatisfy { abs($0 - $1) < 1e-4 })
         #expect(first.count == 49152)
-        #expect(throws: GenerationError.self) { try session.evaluate([1, 2, 3, 4]) }  // 9 > 8
-        #expect(throws: GenerationError.self) { try session.step(60000) }
+        #expect(throws: GenerationError(path: model.file.path, reason: .contextFull(capacity: 8))) {
+            try session.evaluate([1, 2, 3, 4])  // 9 > 8
+        }
+        #expect(throws: GenerationError(path: model.file.path, reason: .tokenOutOfRange(token: 60000, vocabularySize: 49152))) {
+            try session.step(60000)
+        }
     }
 }

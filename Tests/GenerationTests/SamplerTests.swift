@@ -101,8 +101,9 @@ struct ChatTemplateTests {
         #expect(ChatTemplate(template: "{{ bos_token }}[INST] {{ m }} [/INST]") == nil)
     }
 
-    @Test func defaultModelHasAChatMLTemplate() throws {
-        guard let model = try DefaultModel.require() else { return }
+    @Test(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason))
+    func defaultModelHasAChatMLTemplate() throws {
+        let model = try #require(try DefaultModel.load())
         let t = try #require(ChatTemplate(file: model.file))
         #expect(t.defaultSystemPrompt?.hasPrefix("You are a helpful AI assistant named SmolLM") == true)
     }
@@ -124,8 +125,9 @@ struct FailingProcessor: LogitsProcessor {
 }
 
 struct GeneratorTests {
-    @Test func processorsRunBeforeSamplingAndStopTokensEnd() throws {
-        guard let model = try DefaultModel.require() else { return }
+    @Test(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason))
+    func processorsRunBeforeSamplingAndStopTokensEnd() throws {
+        let model = try #require(try DefaultModel.load())
         let session = model.makeSession()
         var generator = Generator(sampler: Sampler(parameters: SamplingParameters(greedy: true)),
                                   processors: [ForceToken(token: 42)], maxTokens: 5, stopTokens: [2])
@@ -149,11 +151,14 @@ struct GeneratorTests {
         session.reset()
         var failing = Generator(sampler: Sampler(parameters: SamplingParameters()), processors: [FailingProcessor()],
                                 maxTokens: 5, stopTokens: [])
-        #expect(throws: GenerationError.self) { try failing.generate(in: session, prompt: [1]) }
+        #expect(throws: GenerationError(path: model.file.path, reason: .processorFailed("\(FailingProcessor.Failure())"))) {
+            try failing.generate(in: session, prompt: [1])
+        }
     }
 
-    @Test func seededSamplingIsReproducible() throws {
-        guard let model = try DefaultModel.require() else { return }
+    @Test(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason))
+    func seededSamplingIsReproducible() throws {
+        let model = try #require(try DefaultModel.load())
         func run(seed: UInt64) throws -> [UInt32] {
             var g = Generator(sampler: Sampler(parameters: SamplingParameters(temperature: 1, seed: seed)), maxTokens: 24,
                               stopTokens: [])

@@ -6,6 +6,9 @@ import Testing
 @testable import Generation
 
 /// The default model, loaded once for every test that needs it.
+///
+/// Those tests carry `.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason)`
+/// and start with `let model = try #require(try DefaultModel.load())`.
 enum DefaultModel {
     static var path: String { DefaultModelFixture.path }
 
@@ -14,16 +17,10 @@ enum DefaultModel {
         return Result { try LlamaModel(path: path) }
     }()
 
-    /// The model, or `nil` when it is missing: a recorded failure under CI (CI=true), a
-    /// printed skip otherwise.
-    static func require(sourceLocation: SourceLocation = #_sourceLocation) throws -> LlamaModel? {
-        switch loaded {
-        case .success(let model): return model
-        case .failure(let error): throw error
-        case nil:
-            _ = DefaultModelFixture.isAvailable(sourceLocation: sourceLocation)  // records or prints why
-            return nil
-        }
+    /// The model; `nil` when the file is missing (a failure at the caller's `#require`: the
+    /// trait let the test run, so the model must be there), the loading error when it does not load.
+    static func load() throws -> LlamaModel? {
+        try loaded?.get()
     }
 }
 

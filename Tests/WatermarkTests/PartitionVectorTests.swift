@@ -4,7 +4,7 @@ import TestSupport
 import Watermark
 
 /// Known-answer cases from `Tools/gen_greenlist_vectors.py`, an independent Python
-/// implementation of SCHEME.md; nothing here is produced by the code under test.
+/// implementation of docs/SCHEME.md; nothing here is produced by the code under test.
 typealias PartitionCase = GreenlistVectors.PartitionCase
 extension PartitionCase: CustomTestStringConvertible {
     public var testDescription: String { id }

@@ -79,7 +79,13 @@ struct ParameterAndKeyTests {
 
     @Test(arguments: [0.0, 1.0, -0.1, 1.5, .nan, .infinity])
     func badGammaIsRefused(gamma: Double) {
-        #expect(throws: WatermarkError.self) { try SchemeParameters(gamma: gamma) }
+        let error = #expect(throws: WatermarkError.self) { try SchemeParameters(gamma: gamma) }
+        // Matched by pattern, not by `==`: NaN is not equal to itself. The bit pattern is.
+        if case .invalidGamma(let reported)? = error {
+            #expect(reported.bitPattern == gamma.bitPattern, "reported \(reported)")
+        } else if let error {
+            Issue.record("expected .invalidGamma(\(gamma)), got \(error)")
+        }
     }
 
     @Test(arguments: [0, 9, -1])
@@ -89,7 +95,12 @@ struct ParameterAndKeyTests {
 
     @Test(arguments: [-1.0, .nan, .infinity])
     func badDeltaIsRefused(delta: Double) {
-        #expect(throws: WatermarkError.self) { try SchemeParameters(delta: delta) }
+        let error = #expect(throws: WatermarkError.self) { try SchemeParameters(delta: delta) }
+        if case .invalidDelta(let reported)? = error {
+            #expect(reported.bitPattern == delta.bitPattern, "reported \(reported)")
+        } else if let error {
+            Issue.record("expected .invalidDelta(\(delta)), got \(error)")
+        }
     }
 
     @Test(arguments: [0, 15, 65, 128])
@@ -111,9 +122,11 @@ struct ParameterAndKeyTests {
         // Raw bytes that are neither hex nor base64 text.
         let raw: [UInt8] = (0..<32).map { UInt8(200 + $0 % 50) }
         #expect(try WatermarkKey(parsing: raw) == WatermarkKey(bytes: raw))
-        #expect(throws: WatermarkError.self) { try WatermarkKey(parsing: []) }
-        #expect(throws: WatermarkError.self) { try WatermarkKey(parsing: Array("abcd".utf8)) }  // 2 bytes of hex
-        #expect(throws: WatermarkError.self) { try WatermarkKey(parsing: [UInt8](repeating: 0xFF, count: 100)) }
+        #expect(throws: WatermarkError.unparsableKey(.empty)) { try WatermarkKey(parsing: []) }
+        #expect(throws: WatermarkError.invalidKeyLength(2)) { try WatermarkKey(parsing: Array("abcd".utf8)) }  // 2 bytes of hex
+        #expect(throws: WatermarkError.unparsableKey(.notAKey(rawLength: 100))) {
+            try WatermarkKey(parsing: [UInt8](repeating: 0xFF, count: 100))
+        }
     }
 
     @Test func theKeyNeverShowsInDescriptions() throws {
@@ -145,7 +158,9 @@ struct ParameterAndKeyTests {
         #expect(loaded.key == key)
         #expect(!loaded.isAccessibleByOthers)
         let other = try WatermarkKey.generate()
-        #expect(throws: WatermarkError.self) { try KeyFile.write(other, to: path, overwrite: false) }
+        #expect(throws: WatermarkError.keyFile(path: path, problem: .alreadyExists)) {
+            try KeyFile.write(other, to: path, overwrite: false)
+        }
         #expect(try KeyFile.read(path: path).key == key)  // untouched
         try KeyFile.write(other, to: path, overwrite: true)
         #expect(try KeyFile.read(path: path).key == other)
@@ -167,11 +182,18 @@ struct ParameterAndKeyTests {
             #expect(error.description.hasPrefix(short + ": "))
             #expect(!error.description.contains("00112233"))
         }
-        #expect(throws: WatermarkError.self) { try KeyFile.read(path: dir.path) }  // a directory
-        #expect(throws: WatermarkError.self) { try KeyFile.read(path: dir.appendingPathComponent("missing").path) }
+        #expect(throws: WatermarkError.keyFile(path: dir.path, problem: .isDirectory)) { try KeyFile.read(path: dir.path) }
+        let missing = dir.appendingPathComponent("missing").path
+        let notThere = #expect(throws: WatermarkError.self) { try KeyFile.read(path: missing) }
+        // Matched by pattern: the reason is the system's text for ENOENT.
+        if case .keyFile(let path, .system(operation: "open", _))? = notThere {
+            #expect(path == missing)
+        } else if let notThere {
+            Issue.record("expected .keyFile(\(missing), .system(operation: \"open\", …)), got \(notThere)")
+        }
         let big = dir.appendingPathComponent("big").path
         try Data(count: 100_000).write(to: URL(fileURLWithPath: big))
-        #expect(throws: WatermarkError.self) { try KeyFile.read(path: big) }
+        #expect(throws: WatermarkError.keyFile(path: big, problem: .tooLarge(limit: 4096))) { try KeyFile.read(path: big) }
         let open = dir.appendingPathComponent("open.hex").path
         try (String(repeating: "ab", count: 32) + "\n").write(toFile: open, atomically: true, encoding: .utf8)
         chmod(open, 0o644)

@@ -11,10 +11,17 @@ public enum JSONLinesDocument: Sendable, Equatable {
     private struct Shape: Decodable {
         let text: String?
         let ids: [UInt32]?
+        let id: JSONValue?
     }
 
     /// Parses one line. Errors say what is wrong without quoting the line (it may be huge).
     public static func parse(_ line: [UInt8]) throws(InputError) -> JSONLinesDocument {
+        try parseWithID(line).document
+    }
+
+    /// Parses one line, with its `"id"` (any JSON value) when it has one, to be carried to
+    /// the output line.
+    public static func parseWithID(_ line: [UInt8]) throws(InputError) -> (document: JSONLinesDocument, id: JSONValue?) {
         let shape: Shape
         do {
             shape = try JSONDecoder().decode(Shape.self, from: Data(line))
@@ -31,8 +38,8 @@ public enum JSONLinesDocument: Sendable, Equatable {
             throw InputError(source: "", problem: "not a JSON object with a \"text\" or \"ids\" field")
         }
         switch (shape.text, shape.ids) {
-        case (let text?, _): return .text(text)
-        case (nil, let ids?): return .ids(ids)
+        case (let text?, _): return (.text(text), shape.id)
+        case (nil, let ids?): return (.ids(ids), shape.id)
         case (nil, nil): throw InputError(source: "", problem: "has neither a \"text\" nor an \"ids\" field")
         }
     }

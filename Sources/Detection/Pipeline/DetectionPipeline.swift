@@ -81,14 +81,14 @@ public final class DetectionPipeline {
         CalibrationFile.Parameters(scheme: parameters, options: options, normalization: tokenizer?.normalization ?? TextNormalizer.version)
     }
 
-    /// The ids detection scores for `text`.
+    /// The ids detection scores for `text` (none for empty text).
     public func tokenize(_ text: String) throws(DetectionError) -> [UInt32] {
         guard let tokenizer else { throw .noTokenizer }
-        if text.isEmpty { throw .emptyText }
         return tokenizer.ids(for: text)
     }
 
-    /// Detects in a text.
+    /// Detects in a text. Empty or blank text is no error: like any text too short to judge,
+    /// its verdict is `too-short`.
     public func detect(text: String) throws(DetectionError) -> DetectionResult {
         try detect(ids: try tokenize(text))
     }
@@ -155,14 +155,16 @@ public final class DetectionPipeline {
 
 extension DetectionPipeline {
     /// Scores every document under `paths` (files, folders, `.jsonl` files; see ``Documents``)
-    /// for calibration; empty texts are left out. `onDocument` is called after each.
-    public func calibrationSamples(in paths: [String], keepStatuses: Bool,
+    /// for calibration; empty texts are left out. A document that cannot be read goes to
+    /// `onError` and is left out too (the rest are still scored); `onDocument` is called after
+    /// each document scored.
+    public func calibrationSamples(in paths: [String], keepStatuses: Bool, onError: (InputError) -> Void,
                                    onDocument: () -> Void = {}) throws(DetectionError) -> [CalibrationSample] {
         var samples: [CalibrationSample] = []
         do {
-            try Documents.forEach(in: paths) { _, content in
+            try Documents.forEach(in: paths, onError: { error, _ in onError(error) }) { item in
                 let ids: [UInt32]
-                switch content {
+                switch item.content {
                 case .ids(let list): ids = list
                 case .text(let text):
                     guard !text.isEmpty else { return }
@@ -171,12 +173,10 @@ extension DetectionPipeline {
                 samples.append(CalibrationSample(result: try detect(ids: ids), keepStatuses: keepStatuses))
                 onDocument()
             }
-        } catch let error as InputError {
-            throw .input(error)
         } catch let error as DetectionError {
             throw error
         } catch {
-            throw .input(InputError(source: paths.joined(separator: ", "), problem: "\(error)"))
+            throw .input(error as? InputError ?? InputError(source: paths.joined(separator: ", "), problem: "\(error)"))
         }
         return samples
     }

@@ -80,10 +80,9 @@ public struct DetectionTokenizer: Sendable {
             return []
         }
 
-        /// The last ids; an empty text is an error (there is nothing to judge).
+        /// The last ids.
         public mutating func finish() throws(DetectionError) -> [UInt32] {
             guard validator.isComplete else { throw .truncatedUTF8 }
-            if validator.offset == 0 { throw .emptyText }
             var ids = owner.normalizes ? encodeNormalized(held[...]) : []
             held.removeAll()
             ids += owner.withoutSpecialTokens(encoder.finish())

@@ -3,10 +3,10 @@ import Generation
 
 /// Sampling flags for `embed`: how each next token is chosen.
 struct GenerationOptions: ParsableArguments {
-    @Option(name: .customLong("max-tokens"), help: ArgumentHelp("Most tokens to generate per prompt (stops earlier at the model's end-of-turn token).", valueName: "n"))
+    @Option(name: [.customShort("n"), .customLong("max-tokens")], help: ArgumentHelp("Most tokens to generate per prompt (stops earlier at the model's end-of-turn token).", valueName: "n"))
     var maxTokens = 96
 
-    @Option(help: ArgumentHelp("Softmax temperature; 0 is the same as --greedy.", valueName: "t"))
+    @Option(name: [.customLong("temperature"), .customLong("temp")], help: ArgumentHelp("Softmax temperature; 0 is the same as --greedy.", valueName: "t"))
     var temperature: Float = SamplingParameters.defaultTemperature
 
     @Option(name: .customLong("top-k"), help: ArgumentHelp("Sample only among the k most likely tokens (0: off).", valueName: "k"))
@@ -21,7 +21,7 @@ struct GenerationOptions: ParsableArguments {
     @Option(name: .customLong("repetition-penalty"), help: ArgumentHelp("Divide the logits of tokens among the last 64 by this (1: off).", valueName: "r"))
     var repetitionPenalty: Float = SamplingParameters.defaultRepetitionPenalty
 
-    @Option(help: ArgumentHelp("Random seed, for reproducible output; prompt i of a batch uses seed + i (default: a random seed, reported with --json).", valueName: "n"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Random seed, for reproducible output; prompt i of a batch uses seed + i (default: a random seed, reported with --json).", valueName: "n"))
     var seed: UInt64?
 
     @Flag(help: "Always take the most likely token (after the watermark's bias): deterministic output.")

@@ -1,0 +1,115 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Batches in pipelines: a bad document never stops the others, every output line carries the
+/// input's place (`index`, from 0, the same way in every command) and its `id`, and the exit
+/// status says an error happened (2, as grep does).
+@Suite("batches")
+struct BatchTests {
+    static let tokenizer = Repository.url("Vectors/tokenizer/gpt2/gpt2.tiktoken").path
+
+    private func objects(_ stdout: String) throws -> [[String: Any]] {
+        try stdout.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+        }
+    }
+
+    @Test("detect scores every file after a bad one, and empty or blank text is too short")
+    func badFilesDoNotStopTheBatch() throws {
+        let dir = try Scratch()
+        let key = try dir.write("k.key", String(repeating: "ab", count: 32))
+        let a = try dir.write("a.txt", "The first document has a few words in it.")
+        let empty = try dir.write("empty.txt", "")
+        let blank = try dir.write("blank.txt", "  \n\t \n")
+        let bad = dir.path("bad.txt")
+        try Data([0x68, 0xFF, 0x69]).write(to: URL(fileURLWithPath: bad))
+        let c = try dir.write("c.txt", "And the last one is scored as well.")
+        let r = try CLI.run(["detect", "--key-file", key, "--tokenizer", Self.tokenizer, "--json", a, empty, dir.path("missing.txt"),
+                             bad, blank, c])
+        #expect(r.status == 2, "\(r.stderr)")
+        let lines = try objects(r.stdout)
+        #expect(lines.map { $0["index"] as? Int } == [0, 1, 2, 3, 4, 5])
+        #expect(lines.map { $0["source"] as? String } == [a, empty, dir.path("missing.txt"), bad, blank, c])
+        #expect(lines[0]["verdict"] as? String == "too-short" && lines[5]["verdict"] as? String == "too-short")
+        #expect(lines[1]["verdict"] as? String == "too-short" && lines[4]["verdict"] as? String == "too-short")
+        #expect((lines[2]["error"] as? String)?.contains("No such file") == true && lines[2]["verdict"] == nil)
+        #expect((lines[3]["error"] as? String)?.contains("not valid UTF-8") == true)
+        let errors = r.stderr.split(separator: "\n")
+        #expect(errors.count == 2 && errors.allSatisfy { $0.hasPrefix("watermark: error: ") }, "\(r.stderr)")
+        // Without --json the same documents are scored, and the errors go to stderr only.
+        let text = try CLI.run(["detect", "--key-file", key, "--tokenizer", Self.tokenizer, a, dir.path("missing.txt"), c])
+        #expect(text.status == 2 && text.stdout.contains(a) && text.stdout.contains(c) && !text.stdout.contains("missing"))
+    }
+
+    @Test("a bad JSON Lines line is reported in place; ids of any JSON type come back; blank lines are not documents")
+    func jsonLinesCarryIDsAndIndexes() throws {
+        let dir = try Scratch()
+        let key = try dir.write("k.key", String(repeating: "ab", count: 32))
+        let input = """
+            {"ids": [1, 2, 3], "id": "first"}
+
+            not json
+            {"text": "some words here", "id": 17}
+            {"ids": [], "id": [1, "x"]}
+            {"ids": [9, 8, 7, 6], "id": {"doc": "d4", "page": 2}}
+
+            """
+        let r = try CLI.run(["detect", "--key-file", key, "--tokenizer", Self.tokenizer, "--jsonl", "--json"], stdin: input)
+        #expect(r.status == 2, "\(r.stderr)")
+        let lines = try objects(r.stdout)
+        #expect(lines.map { $0["index"] as? Int } == [0, 1, 2, 3, 4])
+        #expect(lines.map { $0["source"] as? String } == ["<stdin>:1", "<stdin>:3", "<stdin>:4", "<stdin>:5", "<stdin>:6"])
+        #expect(lines[0]["id"] as? String == "first" && lines[0]["verdict"] != nil)
+        #expect(lines[1]["error"] != nil && lines[1]["id"] == nil)
+        #expect(lines[2]["id"] as? Int == 17 && lines[2]["tokenizer"] != nil)
+        #expect((lines[3]["error"] as? String)?.contains("\"ids\" is empty") == true)
+        #expect((lines[4]["id"] as? [String: Any])?["doc"] as? String == "d4")
+        #expect(r.stderr.split(separator: "\n").count == 2)
+    }
+
+    @Test("JSON Lines of ids need no tokenizer until a line has text")
+    func idsNeedNoTokenizer() throws {
+        let dir = try Scratch()
+        let key = try dir.write("k.key", String(repeating: "ab", count: 32))
+        let r = try CLI.run(["detect", "--key-file", key, "--jsonl", "--json"], stdin: "{\"ids\": [1, 2, 3]}\n",
+                            environment: ["WATERMARK_CACHE": dir.path("no-cache")])
+        #expect(r.status == 1 && r.stderr.isEmpty, "\(r.stderr)")
+        let withText = try CLI.run(["detect", "--key-file", key, "--jsonl", "--json"], stdin: "{\"ids\": [1, 2, 3]}\n{\"text\": \"hi\"}\n",
+                                   environment: ["WATERMARK_CACHE": dir.path("no-cache")])
+        #expect(withText.status == 2 && withText.stderr.contains("default model is missing"), "\(withText.stderr)")
+        #expect(try objects(withText.stdout).count == 2)
+    }
+
+    @Test("tokenize --jsonl carries index, source and id, and goes on after a bad line")
+    func tokenizeCarriesIDs() throws {
+        let r = try CLI.run(["tokenize", "--tokenizer", Self.tokenizer, "--jsonl"],
+                            stdin: "{\"text\": \"hello\", \"id\": \"a\"}\n\n{\"ids\": [1]}\n{\"text\": \"world\"}\n")
+        #expect(r.status == 2, "\(r.stderr)")
+        let lines = try objects(r.stdout)
+        #expect(lines.map { $0["index"] as? Int } == [0, 1, 2])
+        #expect(lines[0]["id"] as? String == "a" && (lines[0]["ids"] as? [Int])?.isEmpty == false)
+        #expect((lines[1]["error"] as? String)?.contains("needs a \"text\" field") == true)
+        #expect(lines[2]["source"] as? String == "<stdin>:4")
+    }
+
+    @Test("the CLI says what it did not understand")
+    func usageMessages() throws {
+        let bare = try CLI.run([])
+        #expect(bare.status == 2 && bare.stdout.contains("SUBCOMMANDS"))
+        let typo = try CLI.run(["detecct"])
+        #expect(typo.status == 2 && typo.stderr.contains("did you mean 'detect'?"), "\(typo.stderr)")
+        let negative = try CLI.run(["embed", "--delta", "-1", "--prompt", "hi"])
+        #expect(negative.status == 2 && negative.stderr.contains("--delta=-1") && negative.stderr.contains("watermark help embed"),
+                "\(negative.stderr)")
+        let stdoutKey = try CLI.run(["keygen", "--out", "-"])
+        #expect(stdoutKey.status == 2 && stdoutKey.stdout.isEmpty && stdoutKey.stderr.contains("never written to standard output"))
+        let perplexity = try CLI.run(["embed", "--no-watermark", "--prompt", "hi", "--perplexity"])
+        #expect(perplexity.status == 2 && perplexity.stderr.contains("add --json"), "\(perplexity.stderr)")
+        let help = try CLI.run(["help", "embed"])
+        #expect(help.stdout.contains("-m, --model") && help.stdout.contains("-p, --prompt") && help.stdout.contains("-n, --max-tokens")
+                && help.stdout.contains("-s, --seed") && help.stdout.contains("--temp"), "\(help.stdout)")
+        let oneKey = try CLI.run(["help", "embed"]).stdout, manyKeys = try CLI.run(["help", "detect"]).stdout
+        #expect(!oneKey.contains("Repeat it") && manyKeys.contains("Repeat it"))
+    }
+}
