@@ -8,6 +8,8 @@ import SystemSupport
 struct Batch {
     let json: Bool
     private(set) var nextIndex = 0
+    /// Whether the `--highlight` legend has been printed (once per run).
+    var legendShown = false
     private(set) var failures = 0
     private var anyWatermarked = false
 

@@ -56,7 +56,10 @@ struct Calibrate: ParsableCommand {
     @Flag(help: "Replace an existing calibration file.")
     var force = false
 
-    @Flag(help: "Print the calibration file to stdout as well.")
+    @Flag(name: .shortAndLong, help: "Leave out warnings (errors are still reported).")
+    var quiet = false
+
+    @Flag(help: "Print the calibration file to stdout as well, as one line of JSON.")
     var json = false
 
     func validate() throws {
@@ -69,6 +72,7 @@ struct Calibrate: ParsableCommand {
     }
 
     func run() throws {
+        Console.quiet = quiet
         try refuseToReplace(out, force: force)
         let keys = try self.keys.loadKeys()
         guard keys.count == 1 else { throw CLIFailure("calibration is made for one key; \(keys.count) were given") }
@@ -102,7 +106,7 @@ struct Calibrate: ParsableCommand {
         let text = try file.encoded()
         try writeFile(text, to: out)
         if let plots { try writePlots(file, negatives: negativeSamples, positives: positiveSamples, into: plots) }
-        if json { print(text, terminator: "") } else { print(CalibrationSummary.text(file, path: out)) }
+        if json { print(JSONOutput.line(encoding: file)) } else { print(CalibrationSummary.text(file, path: out)) }
     }
 
     private func pipeline(_ keys: [WatermarkKey], _ parameters: SchemeParameters, _ options: DetectionOptions,

@@ -18,7 +18,11 @@ extension Calibrate {
                 if words.count >= 10 { openings.append(words.joined(separator: " ")) }
             }
         } catch let error as InputError { throw CLIFailure(error.description) }
-        guard !openings.isEmpty else { throw CLIFailure("--generate needs human text documents to take prompts from") }
+        guard openings.count == generateCount else {
+            // Making fewer than asked would calibrate on less than the user believes.
+            throw CLIFailure("--generate \(generateCount) takes each prompt from a different human text document of 10 words or more; "
+                             + "--negatives \(openings.isEmpty ? "has none" : "has only \(openings.count)"): give more text or a smaller --generate")
+        }
         let modelPath = try model ?? DefaultModel.requirePath(for: "model")
         let modelName = (modelPath as NSString).lastPathComponent
         let prompts = openings.map { "Continue this text in the same style:\n\n" + $0 }

@@ -44,8 +44,14 @@ struct Detect: ParsableCommand {
     @Flag(help: "Print one JSON object per document (JSON Lines).")
     var json = false
 
-    @Flag(help: "Show each token coloured: green, red, dimmed for repeats and context (ANSI; honours NO_COLOR).")
+    @Flag(help: "Show each token: green or red when scored, dimmed for context, repeats and common tuples (a legend line says which); see --color.")
     var highlight = false
+
+    @Option(help: ArgumentHelp("Colour for --highlight: auto (only on a terminal, and not when NO_COLOR is set), always or never (markers [+token] [-token] instead).", valueName: "when"))
+    var color: ColorChoice = .auto
+
+    @Flag(name: .shortAndLong, help: "Leave out warnings (errors are still reported).")
+    var quiet = false
 
     @Flag(name: .customLong("no-seed-cache"), help: .hidden)
     var noSeedCache = false
@@ -62,6 +68,7 @@ struct Detect: ParsableCommand {
     }
 
     func run() throws {
+        Console.quiet = quiet
         let setup = try loadSetup()
         // JSON Lines may hold only ids, which need no tokenizer: it is loaded at the first text.
         let eager = !(ids || jsonl) || common.path != nil || calibration != nil
@@ -195,10 +202,28 @@ struct Detect: ParsableCommand {
         } else {
             print(DetectionSummary.text(for: result, source: source))
             if highlight, let statuses = result.attribution {
-                print(DetectionSummary.highlighted(statuses: statuses, pieces: pieces, ids: ids,
-                                                   colour: (currentEnvironment()["NO_COLOR"] ?? "").isEmpty))
+                let colour = color.enabled(on: Console.stdoutIsTerminal)
+                if !batch.legendShown {
+                    print(DetectionSummary.legend(colour: colour))
+                    batch.legendShown = true
+                }
+                print(DetectionSummary.highlighted(statuses: statuses, pieces: pieces, ids: ids, colour: colour))
             }
         }
         batch.scored(watermarked: result.verdict == .watermarked)
+    }
+}
+
+/// `--color`, as grep, ls and git take it.
+enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
+
+    /// Whether to write colour codes: `auto` colours a terminal, unless NO_COLOR is set.
+    func enabled(on terminal: Bool) -> Bool {
+        switch self {
+        case .always: return true
+        case .never: return false
+        case .auto: return terminal && (currentEnvironment()["NO_COLOR"] ?? "").isEmpty
+        }
     }
 }

@@ -44,7 +44,7 @@ enum Messages {
             case .commonTuplesNormalization(let list, let detection):
                 Console.warning("\(commonTuples ?? "common tuples"): was counted on text with normalisation \(list), and this text has \(detection)")
             case .calibrationRateNotShown(let falsePositives, let negatives, let bound, let rate):
-                Console.warning("\(calibration ?? "calibration"): its \(falsePositives) false positives in \(negatives) negatives bound the rate only by \(DetectionSummary.formatP(log10: log10(bound))) (95%), above \(rate); its threshold is still never looser than p ≤ \(rate)")
+                Console.warning("\(calibration ?? "calibration"): its \(DetectionSummary.count(falsePositives, "false positive")) in \(DetectionSummary.count(negatives, "negative")) bound the rate only by \(DetectionSummary.formatRate(bound)) (95%), above \(DetectionSummary.formatRate(rate)) (that needs \(Calibrator.negativesNeeded(toShow: rate)) negatives with none flagged); its threshold is still never looser than p ≤ \(DetectionSummary.formatRate(rate))")
             }
         }
     }

@@ -110,7 +110,11 @@ enum Console {
         FileOutput.standardError.write("watermark: error: \(oneLine(message, limit: 2000))\n")
     }
 
+    /// `--quiet`: warnings are left out (errors never are). Set once, before any work.
+    nonisolated(unsafe) static var quiet = false
+
     static func warning(_ message: String) {
+        guard !quiet else { return }
         FileOutput.standardError.write("watermark: warning: \(oneLine(message, limit: 2000))\n")
     }
 

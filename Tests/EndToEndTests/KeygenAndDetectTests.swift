@@ -89,14 +89,18 @@ struct DetectCommandTests {
         let dir = try Scratch()
         let key = try keyFile(dir, c)
         let ids = c.ids.map(String.init).joined(separator: ",")
-        let r = try CLI.run(["detect", "--key-file", key, "--ids", "--gamma", "\(c.gamma)", "--context-width", "\(c.contextWidth)", "--highlight"],
-                            stdin: ids)
+        let args = ["detect", "--key-file", key, "--ids", "--gamma", "\(c.gamma)", "--context-width", "\(c.contextWidth)", "--highlight"]
+        let r = try CLI.run(args + ["--color", "always"], stdin: ids)
         #expect(r.status == 0)
         #expect(r.stdout.contains("watermarked") && r.stdout.contains(c.keyID))
-        #expect(r.stdout.contains("\u{1B}[42;30m"))
-        let plain = try CLI.run(["detect", "--key-file", key, "--ids", "--gamma", "\(c.gamma)", "--context-width", "\(c.contextWidth)", "--highlight"],
-                                stdin: Data(ids.utf8), environment: ["NO_COLOR": "1"])
+        #expect(r.stdout.contains("\u{1B}[42;30m") && r.stdout.contains("legend: "))
+        // A pipe gets no escape codes unless asked (--color auto), and NO_COLOR is honoured.
+        let piped = try CLI.run(args, stdin: ids)
+        #expect(!piped.stdout.contains("\u{1B}[") && piped.stdout.contains("[+") && piped.stdout.contains("legend: [+token]"))
+        let plain = try CLI.run(args + ["--color", "auto"], stdin: Data(ids.utf8), environment: ["NO_COLOR": "1"])
         #expect(!plain.stdout.contains("\u{1B}[") && plain.stdout.contains("[+"))
+        let never = try CLI.run(args + ["--color", "never"], stdin: ids)
+        #expect(!never.stdout.contains("\u{1B}["))
     }
 
     @Test func jsonLinesStreamManyDocumentsInOrder() throws {

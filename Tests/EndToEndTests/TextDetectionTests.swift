@@ -85,7 +85,8 @@ struct CalibrateCommandTests {
         #expect(file["keyID"] as? String == c.keyID)
         #expect(!(try String(contentsOfFile: out, encoding: .utf8)).contains(c.key))
         for svg in ["histogram.svg", "roc.svg", "tpr-by-length.svg"] {
-            #expect(try String(contentsOfFile: dir.path("plots/" + svg), encoding: .utf8).hasPrefix("<svg"))
+            let plot = try String(contentsOfFile: dir.path("plots/" + svg), encoding: .utf8)
+            #expect(plot.hasPrefix("<?xml") && plot.contains("<svg"), "\(svg)")
         }
         // Refuses to overwrite without --force.
         let again = try CLI.run(["calibrate", "--key-file", key, "--negatives", negativeFile, "--out", out])

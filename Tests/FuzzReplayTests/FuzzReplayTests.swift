@@ -84,8 +84,7 @@ import Testing
         process.standardInput = FileHandle.nullDevice
         try process.run()
         if let timeout {
-            nonisolated(unsafe) let running = process
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { if running.isRunning { running.terminate() } }
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { if process.isRunning { process.terminate() } }
         }
         nonisolated(unsafe) var errorData = Data()
         let group = DispatchGroup()

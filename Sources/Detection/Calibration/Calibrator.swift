@@ -31,6 +31,17 @@ public enum Calibrator {
     public static let defaultRates = [1e-2, 1e-3, 1e-4, 1e-5]
     public static let lengthGrid = [16, 25, 32, 50, 64, 100, 128, 200, 256, 384, 512]
 
+    /// The fewest negatives that can show a false-positive rate of `rate` at 95%: with none of
+    /// them flagged, the one-sided Clopper–Pearson bound `1 − 0.05^(1/n)` reaches `rate` at
+    /// `n = ⌈ln 0.05 / ln(1 − rate)⌉` (about 3/rate).
+    public static func negativesNeeded(toShow rate: Double) -> Int {
+        guard rate > 0, rate < 1 else { return 1 }
+        var n = Int((log(0.05) / log1p(-rate)).rounded(.up))
+        while n > 1, ClopperPearson.upper(events: 0, trials: n - 1) <= rate { n -= 1 }
+        while ClopperPearson.upper(events: 0, trials: n) > rate { n += 1 }
+        return n
+    }
+
     public static func calibrate(
         negatives: [CalibrationSample], positives: [CalibrationSample], rates: [Double],
         keyID: String, tokenizer: CalibrationFile.Tokenizer, parameters: CalibrationFile.Parameters,

@@ -20,7 +20,7 @@ extension Targets {
             let result = try? pipeline.detect(ids: Fuzz.sampleIDs)
         {
             guard result.keyID == key.keyID else { fatalError("result names another key") }
-            Fuzz.consume(FrontEnd.formatP(log10: result.log10p))
+            Fuzz.consume(resultText(result))
         }
     }
 }
@@ -39,8 +39,8 @@ extension Targets {
             gamma: 0.25, effectiveGamma: 0.25, contextWidth: 1, deduplicate: true, minimumScored: 16)
         _ = file.mismatch(keyID: Fuzz.key.keyID, tokenizerFingerprint: Fuzz.tokenizer.fingerprint, parameters: defaults)
         _ = file.mismatch(keyID: file.keyID, tokenizerFingerprint: file.tokenizer.fingerprint, parameters: file.parameters)
-        // What `calibrate` prints about a file (CalibrationSummary.text in the CLI).
-        out += summary(file)
+        // What `calibrate` prints about a file.
+        out += CalibrationSummary.text(file, path: "fuzz.cal")
         // A file that was read can be written again and read back.
         if let text = try? file.encoded(), (try? CalibrationFile.decode(Array(text.utf8))) == nil {
             fatalError("a calibration file read from input does not read back from its own encoding")
@@ -53,25 +53,6 @@ extension Targets {
             for rate in rates { out += detect(with: retargeted, rate: rate) }
         }
         Fuzz.consume(out)
-    }
-
-    /// CalibrationSummary.text(_:path:) in Sources/WatermarkCLI/CalibrationSummary.swift.
-    static func summary(_ file: CalibrationFile) -> String {
-        var lines = ["wrote x: key \(file.keyID), \(file.negatives.documents) negatives (\(file.negatives.tooShort) too short)"
-            + (file.positives.map { ", \($0.documents) positives (\($0.tooShort) too short)" } ?? "")]
-        lines.append("  negatives: mean z \(FrontEnd.format(file.negatives.meanZ, digits: 3)), sd \(FrontEnd.format(file.negatives.sdZ, digits: 3))")
-        for t in file.thresholds {
-            var line = "  FPR \(t.targetFPR): p ≤ \(FrontEnd.formatP(log10: -t.minimumScore)); \(t.falsePositives) false positives,"
-                + " FPR ≤ \(FrontEnd.formatP(log10: log10(max(t.fprUpperBound95, 1e-300)))) (95%)"
-            if !t.fprDemonstrated { line += " — too few negatives to show \(t.targetFPR)" }
-            if let tpr = t.tpr, let ci = t.tprInterval95 {
-                line += "; TPR \(FrontEnd.format(tpr, digits: 3)) [\(FrontEnd.format(ci[0], digits: 3)), \(FrontEnd.format(ci[1], digits: 3))]"
-                if let m = t.medianTokensToDetect { line += ", median \(m) tokens to detect" }
-            }
-            lines.append(line)
-        }
-        if let auc = file.auc { lines.append("  AUC \(FrontEnd.format(auc, digits: 4))") }
-        return lines.joined(separator: "\n")
     }
 
     /// The input with its keyID and tokenizer fingerprint replaced by the fixed key's and the
@@ -88,7 +69,8 @@ extension Targets {
     }
 
     /// The pipeline `detect --calibration FILE --fpr rate` makes, its warnings as the CLI
-    /// prints them (Messages.warn), and a detection with it as the CLI prints it.
+    /// prints them (the numbers of Messages.warn in Sources/WatermarkCLI/Messages.swift), and
+    /// a detection with it as the CLI prints it.
     static func detect(with file: CalibrationFile, rate: Double) -> String {
         let p = file.parameters
         guard let scheme = try? SchemeParameters(gamma: p.gamma, contextWidth: p.contextWidth) else { return "" }
@@ -112,21 +94,16 @@ extension Targets {
             case .commonTuplesNormalization(let list, let detection): out += "\(list) \(detection)"
             case .calibrationRateNotShown(let falsePositives, let negatives, let bound, let rate):
                 out += "its \(falsePositives) false positives in \(negatives) negatives bound the rate only by "
-                    + "\(FrontEnd.formatP(log10: log10(bound))) (95%), above \(rate)"
+                    + "\(DetectionSummary.formatP(log10: log10(bound))) (95%), above \(DetectionSummary.formatRate(rate))"
             }
         }
         if let result = try? pipeline.detect(ids: Fuzz.sampleIDs) { out += resultText(result) }
         return out
     }
 
-    /// DetectionSummary.text(for:source:) in the CLI, the lines that format numbers, and the
-    /// `--json` encoding.
+    /// What `detect` prints for a result: the text (DetectionSummary in the CLI) and `--json`.
     static func resultText(_ r: DetectionResult) -> String {
-        var out = "p = \(FrontEnd.formatP(log10: r.log10p)), z = \(FrontEnd.format(r.z, digits: 2)); \(r.green) of \(r.scored)"
-        out += " γ' = \(FrontEnd.format(r.effectiveGamma, digits: 4))"
-        if let w = r.window { out += " window p = \(FrontEnd.formatP(log10: w.log10p))" }
-        out += " adjusted p = \(FrontEnd.formatP(log10: r.log10pAdjusted)), α = \(FrontEnd.formatP(log10: log10(r.falsePositiveRate)))"
-        out += " \(r.verdict.rawValue) \(r.minimumScore) \(r.calibrated)"
+        var out = DetectionSummary.text(for: r, source: "fuzz")
         if let json = try? JSONEncoder().encode(r) { out += String(decoding: json, as: UTF8.self) }
         return out
     }

@@ -92,27 +92,8 @@ enum Fuzz {
     }
 }
 
-/// Mirrors of what the `watermark` CLI does with values read from files, for the targets
-/// whose findings show only when a front end formats them (an executable target cannot be
-/// imported by a library, so these are copies: keep them in step with the CLI).
-enum FrontEnd {
-    /// `DetectionSummary.formatP(log10:)` in Sources/WatermarkCLI/DetectionSummary.swift.
-    static func formatP(log10 value: Double) -> String {
-        if value >= -4 {
-            let p = pow10(value)
-            return format(p, digits: p >= 0.01 ? 3 : 6)
-        }
-        var exponent = value.rounded(.down)
-        var mantissa = pow10(value - exponent)
-        if mantissa >= 9.95 { mantissa /= 10; exponent += 1 }
-        return "\(format(mantissa, digits: 1))e\(Int(exponent))"
-    }
-
-    /// `DetectionSummary.format(_:digits:)`.
-    static func format(_ x: Double, digits: Int) -> String {
-        guard x.isFinite else { return "\(x)" }
-        return String(format: "%.\(digits)f", x)
-    }
-
-    private static func pow10(_ x: Double) -> Double { exp(x * 2.302585092994046) }
-}
+// The CLI's own formatting of results and calibration files is compiled in here from
+// Sources/WatermarkCLI (CLI/DetectionSummary.swift and CLI/CalibrationSummary.swift are
+// symbolic links: an executable target cannot be imported by a library), so the targets run
+// exactly what `watermark detect` and `watermark calibrate` print. Those two files must keep
+// needing nothing but Detection and Foundation.

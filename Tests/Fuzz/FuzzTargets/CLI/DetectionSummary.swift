@@ -1,0 +1,1 @@
+../../../../Sources/WatermarkCLI/DetectionSummary.swift
