@@ -11,8 +11,9 @@ struct CommonTuplesCommand: ParsableCommand {
             scores move together and that key's false-positive rate strays from the nominal one. \
             Leaving out the tuples found in many reference documents keeps the test exact (the \
             list does not depend on the key) and the rate steadier. Give human text of the kind \
-            you will detect in: files, folders or .jsonl files, as for 'calibrate'. Use the list \
-            with the same tokenizer and context width, and calibrate with it too.
+            you will detect in: files, folders or .jsonl files, as for 'calibrate', at least 20 \
+            documents (fewer cannot tell a common tuple from chance). Use the list with the same \
+            tokenizer and context width, and calibrate with it too.
             """)
 
     @Argument(help: ArgumentHelp("Reference text: files, folders or .jsonl files (\"text\" or \"ids\" per line).", valueName: "path"))
