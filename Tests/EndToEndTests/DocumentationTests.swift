@@ -10,9 +10,17 @@ struct DocumentationTests {
     func manPagesListEveryOption(_ command: String) throws {
         let page = try String(contentsOf: Repository.url("docs/man/watermark.\(command).1"), encoding: .utf8)
         let help = try CLI.run(["help", command]).stdout
-        let options = Set(help.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\n" || $0 == "=" })
-            .filter { $0.hasPrefix("--") && $0.count > 3 }
-            .map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "<>[]().")) })
+        // An option is defined on a line of its own: "  -o, --out <file>   Where to write …".
+        var options = Set<String>()
+        for line in help.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard let first = words.first, first.hasPrefix("-") else { continue }
+            for word in words.prefix(while: { $0.hasPrefix("-") || $0.hasPrefix("<") }) where word.hasPrefix("--") {
+                let option = String(word).trimmingCharacters(in: CharacterSet(charactersIn: ","))
+                // Prose that wraps onto a line of its own ("--json').") is no option.
+                if option.dropFirst(2).allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) { options.insert(option) }
+            }
+        }
         #expect(!options.isEmpty)
         for option in options where option != "--help" {
             // mdoc writes `--out` as the flag macro `Fl -out`.
