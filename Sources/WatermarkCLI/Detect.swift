@@ -75,33 +75,11 @@ struct Detect: ParsableCommand {
         var pipeline = try makePipeline(setup, tokenizer: eager ? tokenizerOption.load(normalize: settings.normalize).detection : nil,
                                         warn: true)
         var batch = Batch(json: json)
-        for path in files.isEmpty ? ["-"] : files {
-            let stream: ByteStream
-            do { stream = try ByteStream(path: path, chunkSize: chunkBytes) } catch {
-                batch.fail(error.description, source: path)
-                continue
-            }
-            if jsonl {
-                var lines = LineReader(stream: stream)
-                while true {
-                    let line: [UInt8]?
-                    do { line = try lines.nextLine() } catch {
-                        batch.fail(error.description, source: error.source)  // the rest of this input cannot be read
-                        break
-                    }
-                    guard let line else { break }
-                    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-                    let source = "\(stream.name):\(lines.lineNumber)"
-                    do { try detect(line: line, source: source, with: &pipeline, setup: setup, into: &batch) } catch let failure as CLIFailure {
-                        batch.fail(failure.message, source: source)
-                    }
-                }
-            } else {
-                do { try detect(stream: stream, with: pipeline, into: &batch) } catch let failure as CLIFailure {
-                    batch.fail(failure.message, source: stream.name)
-                }
-            }
-        }
+        try batch.forEach(input: files, chunkBytes: chunkBytes, jsonLines: jsonl, line: { line, source, batch in
+            try detect(line: line, source: source, with: &pipeline, setup: setup, into: &batch)
+        }, whole: { stream, batch in
+            try detect(stream: stream, with: pipeline, into: &batch)
+        })
         try batch.finish()
     }
 

@@ -34,60 +34,40 @@ struct Tokenize: ParsableCommand {
             parseSpecial ? tok.encode(detection.prepared(text), specialTokens: .parse) : detection.ids(for: text)
         }
         var batch = Batch(json: jsonl)
-        for path in files.isEmpty ? ["-"] : files {
-            let stream: ByteStream
-            do { stream = try ByteStream(path: path) } catch {
-                batch.fail(error.description, source: path)
-                continue
+        try batch.forEach(input: files, jsonLines: jsonl, line: { line, source, batch in
+            let parsed: (document: JSONLinesDocument, id: JSONValue?)
+            do { parsed = try JSONLinesDocument.parseWithID(line) } catch let error as InputError {
+                throw CLIFailure(InputError(source: source, problem: error.problem).description)
             }
-            if jsonl {
-                var lines = LineReader(stream: stream)
-                while true {
-                    let line: [UInt8]?
-                    do { line = try lines.nextLine() } catch {
-                        batch.fail(error.description, source: error.source)
-                        break
-                    }
-                    guard let line else { break }
-                    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-                    let source = "\(stream.name):\(lines.lineNumber)"
-                    let parsed: (document: JSONLinesDocument, id: JSONValue?)
-                    do { parsed = try JSONLinesDocument.parseWithID(line) } catch {
-                        batch.fail(InputError(source: source, problem: error.problem).description, source: source)
-                        continue
-                    }
-                    guard case .text(let text) = parsed.document else {
-                        batch.fail(InputError(source: source, problem: "needs a \"text\" field").description, source: source, id: parsed.id)
-                        continue
-                    }
-                    print(JSONOutput.line(encoding: TokenizedLine(ids: encode(text), index: batch.nextIndex, source: source, id: parsed.id)))
-                    batch.scored()
+            guard case .text(let text) = parsed.document else {
+                batch.fail(InputError(source: source, problem: "needs a \"text\" field").description, source: source, id: parsed.id)
+                return
+            }
+            print(JSONOutput.line(encoding: TokenizedLine(ids: encode(text), index: batch.nextIndex, source: source, id: parsed.id)))
+            batch.scored()
+        }, whole: { stream, batch in
+            let bytes: [UInt8]
+            do { bytes = try stream.readAll(limit: Documents.maximumDocumentBytes) } catch let error as InputError {
+                throw CLIFailure(error.description)
+            }
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw CLIFailure(InputError(source: stream.name, problem: "is not valid UTF-8 text").description)
+            }
+            let ids = encode(text)
+            if pieces {
+                let rows = zip(ids, detection.pieces(for: ids)).map { (id: $0, piece: $1) }
+                if json {
+                    print(JSONOutput.line(encoding: rows.map { PieceRow(id: $0.id, piece: $0.piece) }))
+                } else {
+                    for r in rows { print("\(r.id)\t\(r.piece.debugDescription)") }
                 }
+            } else if json {
+                print(JSONOutput.line(encoding: ids))
             } else {
-                do {
-                    let bytes = try stream.readAll(limit: Documents.maximumDocumentBytes)
-                    guard let text = String(validating: bytes, as: UTF8.self) else {
-                        throw InputError(source: stream.name, problem: "is not valid UTF-8 text")
-                    }
-                    let ids = encode(text)
-                    if pieces {
-                        let rows = zip(ids, detection.pieces(for: ids)).map { (id: $0, piece: $1) }
-                        if json {
-                            print(JSONOutput.line(encoding: rows.map { PieceRow(id: $0.id, piece: $0.piece) }))
-                        } else {
-                            for r in rows { print("\(r.id)\t\(r.piece.debugDescription)") }
-                        }
-                    } else if json {
-                        print(JSONOutput.line(encoding: ids))
-                    } else {
-                        print(ids.map(String.init).joined(separator: " "))
-                    }
-                    batch.scored()
-                } catch let error as InputError {
-                    batch.fail(error.description, source: stream.name)
-                }
+                print(ids.map(String.init).joined(separator: " "))
             }
-        }
+            batch.scored()
+        })
         fflush(nil)
         if batch.failures > 0 { throw ExitCode(2) }
     }

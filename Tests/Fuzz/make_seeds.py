@@ -127,9 +127,9 @@ def make_gguf():
     q4_1 = struct.pack("<ee", 0.1, -1.0) + bytes(range(16))  # one block of 32
     tensors = [("a.weight", [4, 2], 0, f32), ("b.weight", [8], 1, f16), ("c.weight", [32], 8, q8_0),
                ("d.weight", [32, 1], 3, q4_1)]
-    write("gguf", "every-value-type.gguf", gguf(every_type, tensors))
-    write("gguf", "v2-no-tensors.gguf", gguf([("general.architecture", "str", "llama")], [], version=2))
-    write("gguf", "unknown-tensor-type.gguf", gguf([], [("x", [4], 99, b"\1\2\3\4")], alignment=32))
+    write("gguf", "every-value-type.gguf.seed", gguf(every_type, tensors))
+    write("gguf", "v2-no-tensors.gguf.seed", gguf([("general.architecture", "str", "llama")], [], version=2))
+    write("gguf", "unknown-tensor-type.gguf.seed", gguf([], [("x", [4], 99, b"\1\2\3\4")], alignment=32))
 
     tokens, merges = tiny_vocab()
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
@@ -147,8 +147,8 @@ def make_gguf():
             ("tokenizer.ggml.eos_token_id", "u32", len(tokens) + 2),
         ]
         data = gguf(kvs, [("token_embd.weight", [4, 1], 0, struct.pack("<4f", 1, 2, 3, 4))])
-        write("gguf-tokenizer", f"tokenizer-{pre}.gguf", data)
-    write("gguf", "tokenizer-smollm.gguf", open(os.path.join(ROOT, "gguf-tokenizer", "tokenizer-smollm.gguf"), "rb").read())
+        write("gguf-tokenizer", f"tokenizer-{pre}.gguf.seed", data)
+    write("gguf", "tokenizer-smollm.gguf.seed", open(os.path.join(ROOT, "gguf-tokenizer", "tokenizer-smollm.gguf.seed"), "rb").read())
 
 
 # ---------------------------------------------------------------- tokenizer.json

@@ -36,7 +36,11 @@ public enum Calibrator {
     /// `n = ⌈ln 0.05 / ln(1 − rate)⌉` (about 3/rate).
     public static func negativesNeeded(toShow rate: Double) -> Int {
         guard rate > 0, rate < 1 else { return 1 }
-        var n = Int((log(0.05) / log1p(-rate)).rounded(.up))
+        let estimate = (log(0.05) / log1p(-rate)).rounded(.up)
+        // Past any real corpus (a rate of 1e-20 needs 3·10^20) the closed form is the answer,
+        // held below Int.max (the fuzzer found `Int(_:)` trapping here).
+        guard estimate < 1e12 else { return Int(min(estimate, 9e18)) }
+        var n = Int(estimate)
         while n > 1, ClopperPearson.upper(events: 0, trials: n - 1) <= rate { n -= 1 }
         while ClopperPearson.upper(events: 0, trials: n) > rate { n += 1 }
         return n

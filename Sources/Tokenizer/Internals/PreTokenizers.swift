@@ -53,10 +53,11 @@ enum Scanners {
 
     /// End of the run of "other" scalars (`[^\s\p{L}\p{N}]`) from `i`.
     @inline(__always)
-    /// The end of a whitespace piece starting at `i`: through the last newline of the run
-    /// (`\s*[\r\n]+`), else `\s+(?!\S)` (all but the last space before a non-space), else
-    /// `\s+`. With `wholeTrailing`, a run that reaches the end is taken whole.
-    static func whitespaceEnd(_ t: UTF8Text, from i: Int, _ end: Int, wholeTrailing: Bool) -> Int {
+    /// The end of a whitespace piece starting at `i`: with `throughNewlines`, through the last
+    /// newline of the run (`\s*[\r\n]+`, the cl100k family's rule); else `\s+(?!\S)` (all but
+    /// the last space before a non-space), else `\s+`. With `wholeTrailing`, a run that reaches
+    /// the end is taken whole.
+    static func whitespaceEnd(_ t: UTF8Text, from i: Int, _ end: Int, wholeTrailing: Bool, throughNewlines: Bool = true) -> Int {
         var q = i
         var last = i
         var count = 0
@@ -70,7 +71,7 @@ enum Scanners {
             if cc & C.newline != 0 { afterNewline = q }
         }
         if wholeTrailing && q == end { return q }
-        if afterNewline >= 0 { return afterNewline }
+        if throughNewlines && afterNewline >= 0 { return afterNewline }
         return (q == end || count == 1) ? q : last
     }
 
@@ -109,17 +110,7 @@ enum Scanners {
             }
             if c & C.space != 0 {
                 // \s+(?!\S) keeps the last whitespace for the next piece unless the run ends the text.
-                var q = i
-                var last = i
-                var count = 0
-                while q < end {
-                    let (cc, n) = t.classAt(q)
-                    if cc & C.space == 0 { break }
-                    last = q
-                    q += n
-                    count += 1
-                }
-                i = (q == end || count == 1) ? q : last
+                i = whitespaceEnd(t, from: i, end, wholeTrailing: false, throughNewlines: false)
             } else if c & C.letter != 0 {
                 i = run(t, from: j + len, end, while: C.letter)
             } else if c & C.number != 0 {

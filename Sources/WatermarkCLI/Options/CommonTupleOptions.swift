@@ -9,6 +9,13 @@ struct CommonTupleOptions: ParsableArguments {
                                valueName: "file"))
     var path: String?
 
+    @Flag(name: .customLong("no-skip-common"), help: "Score every tuple (the default; the lists in Tools/common-tuples stay opt-in, see docs/EVALUATION.md).")
+    var noSkipCommon = false
+
+    func validate() throws {
+        if noSkipCommon && path != nil { throw ValidationError("--no-skip-common and --skip-common FILE contradict each other; give one") }
+    }
+
     /// The list, read and checked in itself; the detection pipeline checks that it fits.
     func load() throws -> CommonTuples? {
         guard let path else { return nil }

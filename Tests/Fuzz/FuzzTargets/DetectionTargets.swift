@@ -93,8 +93,10 @@ extension Targets {
             switch warning {
             case .commonTuplesNormalization(let list, let detection): out += "\(list) \(detection)"
             case .calibrationRateNotShown(let falsePositives, let negatives, let bound, let rate):
-                out += "its \(falsePositives) false positives in \(negatives) negatives bound the rate only by "
-                    + "\(DetectionSummary.formatP(log10: log10(bound))) (95%), above \(DetectionSummary.formatRate(rate))"
+                // The numbers of the warning in Messages.warn (Sources/WatermarkCLI/Messages.swift).
+                out += "its \(DetectionSummary.count(falsePositives, "false positive")) in \(DetectionSummary.count(negatives, "negative"))"
+                    + " bound the rate only by \(DetectionSummary.formatRate(bound)) (95%), above \(DetectionSummary.formatRate(rate))"
+                    + " (that needs \(Calibrator.negativesNeeded(toShow: rate)) negatives with none flagged)"
             }
         }
         if let result = try? pipeline.detect(ids: Fuzz.sampleIDs) { out += resultText(result) }
