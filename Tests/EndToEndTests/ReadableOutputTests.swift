@@ -55,4 +55,43 @@ struct ReadableOutputTests {
         let fromStdin = try CLI.run(["embed", "--no-watermark", "-n", "2", "-s", "1", "--json"], stdin: "Say hello.\n")
         #expect(fromStdin.status == 0 && fromStdin.stdout.contains("\"prompt\":\"Say hello.\""), "\(fromStdin.stderr)")
     }
+
+    @Test("a scan's best window reads as a range of tokens")
+    func windowsReadAsRanges() throws {
+        let dir = try Scratch()
+        let key = try dir.write("k.key", String(repeating: "ab", count: 32))
+        let ids = (0..<300).map { String(($0 * 7919) % 5000) }.joined(separator: " ")
+        let r = try CLI.run(["detect", "--key-file", key, "--ids", "--scan"], stdin: ids)
+        let line = try #require(r.stdout.split(separator: "\n").first { $0.contains("best window") }, "\(r.stdout)")
+        #expect(line.contains("best window: tokens ") && line.contains("–") && !line.contains("..<"), "\(line)")
+    }
+
+    @Test("--quiet leaves out warnings, not results")
+    func quietSilencesWarnings() throws {
+        let dir = try Scratch()
+        let key = try dir.write("k.key", String(repeating: "ab", count: 32), mode: 0o644)
+        let loud = try CLI.run(["detect", "--key-file", key, "--ids", "--json"], stdin: "1 2 3")
+        #expect(loud.stderr.contains("warning") && loud.stderr.contains("chmod 600"))
+        let quiet = try CLI.run(["detect", "--key-file", key, "--ids", "--json", "--quiet"], stdin: "1 2 3")
+        #expect(quiet.stderr.isEmpty && quiet.stdout.contains("\"verdict\""), "\(quiet.stderr)")
+    }
+
+    @Test("batch text output separates prompts; --generate refuses to make fewer than asked",
+          .enabled(if: DefaultModelFixture.isAvailable, DefaultModelFixture.skipReason))
+    func separatorsAndRefusals() throws {
+        let dir = try Scratch()
+        let key = try dir.write("k.key", String(repeating: "ab", count: 32))
+        let prompts = try dir.write("prompts.txt", "Say hello.\nName a colour.\n")
+        let text = try CLI.run(["embed", "--key-file", key, "--prompts", prompts, "-n", "2", "-s", "3"])
+        #expect(text.status == 0 && text.stdout.components(separatedBy: "==> ").count == 3
+                && text.stdout.contains("==> \(prompts):2 <=="), "\(text.stdout)")
+        let negatives = try dir.write("neg.jsonl", """
+            {"text": "One human document with more than ten words in it, about rivers and bridges."}
+            {"text": "Another human document with more than ten words, about weather and bread."}
+
+            """)
+        let r = try CLI.run(["calibrate", "--key-file", key, "--negatives", negatives, "--generate", "5", "--out", dir.path("c.cal")])
+        #expect(r.status == 2 && r.stderr.contains("--generate 5") && r.stderr.contains("has only 2"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path("c.cal")))
+    }
 }
