@@ -15,6 +15,9 @@ let package = Package(
         .library(name: "GGUF", targets: ["GGUF"]),
         .library(name: "Generation", targets: ["Generation"]),
         .library(name: "WatermarkedGeneration", targets: ["WatermarkedGeneration"]),
+        // The C ABI (Sources/CSwiftWatermark/include/swift_watermark.h) as libSwiftWatermark.so,
+        // for engines in other languages; Tools/python wraps it.
+        .library(name: "SwiftWatermark", type: .dynamic, targets: ["SwiftWatermarkABI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -56,6 +59,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The C ABI: the header and its layout checks (C), and the Swift functions behind it,
+        // each a thin shell over Watermark and Detection.
+        .target(name: "CSwiftWatermark"),
+        .target(name: "SwiftWatermarkABI", dependencies: ["CSwiftWatermark", "Watermark", "Detection", "Tokenizer"]),
         // Release-build benchmark driver; see Tools/bench.sh and docs/BENCHMARKS.md.
         .executableTarget(name: "WatermarkBench", dependencies: ["Watermark", "Detection", "Tokenizer", "Evaluation", "CCryptoShim"]),
         // Shared by the test targets only: repository paths, a seeded RNG, vector loading.

@@ -305,3 +305,15 @@ struct FrozenTupleTable: Sendable {
         }
     }
 }
+
+extension CommonTuples {
+    /// The largest list file read (a 2% list for a 128k vocabulary is a few hundred KiB).
+    public static let maximumFileSize = 256 << 20
+
+    /// Reads and checks the list at `path` (`-`: standard input); errors name the file.
+    public static func load(path: String) throws(DetectionError) -> CommonTuples {
+        do { return try decode(Data(try ByteStream(path: path).readAll(limit: maximumFileSize)), source: path) } catch {
+            throw .input(error)
+        }
+    }
+}

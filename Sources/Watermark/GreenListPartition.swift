@@ -98,7 +98,7 @@ public final class GreenListPartition {
     ///
     /// A piece that fits in L1 is consumed while still cached, which is what keeps the
     /// logits processor near the cost of a plain copy of the logits.
-    func forEachScoreChunk(after context: some Collection<UInt32>, count: Int, chunkTokens: Int,
+    package func forEachScoreChunk(after context: some Collection<UInt32>, count: Int, chunkTokens: Int,
                            scratch: UnsafeMutableRawBufferPointer,
                            _ body: (Int, UnsafeRawBufferPointer) -> Void) throws(WatermarkError) {
         try computeSeed(context)
@@ -154,6 +154,12 @@ public final class GreenListPartition {
     package func rekey(_ prepared: PreparedContext, afterContext context: UnsafeBufferPointer<UInt32>) throws(WatermarkError) {
         try computeSeed(context)
         do { try prepared.cipher.setKey(UnsafeRawBufferPointer(seedBuffer)) } catch { throw .crypto(error) }
+    }
+
+    /// Keystream block `index` (the scores of tokens `8·index ..< 8·index + 8`) at the
+    /// prepared context, into `output` (16 bytes).
+    package func encryptBlock(_ index: Int, prepared: PreparedContext, into output: UnsafeMutableRawBufferPointer) throws(WatermarkError) {
+        do { try prepared.cipher.encryptCounter(block: UInt64(index), into: output) } catch { throw .crypto(error) }
     }
 
     /// The score of `token` at the prepared context.

@@ -10,6 +10,8 @@ public enum WatermarkError: Error, CustomStringConvertible, Sendable, Equatable 
     case invalidGamma(Double)
     case invalidContextWidth(Int)
     case invalidDelta(Double)
+    /// A sampling temperature that is negative, NaN or infinite.
+    case invalidTemperature(Double)
     case contextLength(expected: Int, found: Int)
     /// Key material that is neither hex, base64 nor a valid number of raw bytes.
     case unparsableKey(KeyParseProblem)
@@ -58,6 +60,8 @@ public enum WatermarkError: Error, CustomStringConvertible, Sendable, Equatable 
             return "context width must be 1 to 8 tokens (got \(h))"
         case .invalidDelta(let d):
             return "delta must be a finite number ≥ 0 (got \(d))"
+        case .invalidTemperature(let t):
+            return "the sampling temperature must be a finite number ≥ 0 (got \(t))"
         case .contextLength(let expected, let found):
             return "a context of \(expected) tokens was expected, got \(found)"
         case .unparsableKey(.empty):

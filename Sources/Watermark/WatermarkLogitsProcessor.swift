@@ -1,3 +1,5 @@
+import Foundation
+
 /// Adds δ to the logits of green tokens before a token is sampled.
 ///
 /// It knows nothing of any runtime: hand it the logits of the next position (a buffer of any
@@ -14,12 +16,25 @@ public final class WatermarkLogitsProcessor {
     /// Tokens per keystream piece: 4 KiB of scores and 8 KiB of logits stay in L1 together.
     static let chunkTokens = 2048
 
+    private let prepared: PreparedContext
+    private let block: UnsafeMutableRawBufferPointer
+
     public init(key: WatermarkKey, parameters: SchemeParameters) throws(WatermarkError) {
-        partition = try GreenListPartition(key: key, parameters: parameters)
+        let partition = try GreenListPartition(key: key, parameters: parameters)
+        let zeros = [UInt32](repeating: 0, count: parameters.contextWidth)
+        prepared = try zeros.withUnsafeBufferPointer { (context) throws(WatermarkError) in
+            try partition.prepareContext(afterContext: context)
+        }
+        self.partition = partition
         scratch = .allocate(byteCount: 2 * Self.chunkTokens, alignment: 64)
+        block = .allocate(byteCount: 16, alignment: 16)
+        block.initializeMemory(as: UInt8.self, repeating: 0)
     }
 
-    deinit { scratch.deallocate() }
+    deinit {
+        scratch.deallocate()
+        block.deallocate()
+    }
 
     public var parameters: SchemeParameters { partition.parameters }
 
@@ -44,6 +59,117 @@ public final class WatermarkLogitsProcessor {
             GreenBias.add(delta, to: piece, scores: scores, threshold: threshold)
         }
         return true
+    }
+
+    /// The probability mass a candidates-only bias may leave misplaced: see
+    /// ``processCandidates(_:history:temperature:)``.
+    public static let candidateMassBound = 1e-9
+
+    /// Biases only the tokens that can matter, for sampling at `temperature` (0: greedy).
+    ///
+    /// CTR mode is random access, so a token's score costs one AES block, shared by the eight
+    /// tokens of that block; the full partition costs `2·count` bytes of keystream. This
+    /// classifies only the row's candidates, the tokens close enough to the maximum logit `m`
+    /// that they could be drawn:
+    ///
+    /// - **Greedy** (`temperature == 0`): the tokens with `ℓ ≥ m − δ`. A token below that stays
+    ///   below `m` even with δ added, so the argmax is the full bias's argmax.
+    /// - **Sampling** at temperature T: the tokens with `(m − ℓ)/T < k`, for the smallest
+    ///   whole k at which the bound below holds. Tokens are counted into one-nat bins of
+    ///   `(m − ℓ)/T` (the last bin open-ended); with `c_b` tokens in bin b, the full-bias
+    ///   softmax puts on the tokens left out at most
+    ///   `e^{δ/T}·Σ_{b≥k} c_b·e^{−b} / Σ_{b<k} c_b·e^{−(b+1)}` of its mass, and k is chosen so
+    ///   that this is below ``candidateMassBound`` (1e-9). Both distributions agree on the
+    ///   candidates up to normalisation, so their total-variation distance is below it too.
+    ///
+    /// When no k meets the bound, or a logit is NaN or +∞, the whole row is biased
+    /// (``process(_:history:)``), so the result is never further than the bound from it.
+    /// - Returns: how many tokens were classified (the row's length when it fell back to the
+    ///   full partition), or nil when the history is shorter than the context width and nothing
+    ///   changed.
+    @discardableResult
+    public func processCandidates(_ logits: UnsafeMutableBufferPointer<Float>, history: some BidirectionalCollection<UInt32>,
+                                  temperature: Double) throws(WatermarkError) -> Int? {
+        let h = parameters.contextWidth
+        guard history.count >= h else { return nil }
+        let context = history.suffix(h)
+        let run = { (c: UnsafeBufferPointer<UInt32>) -> Result<Int?, WatermarkError> in
+            do throws(WatermarkError) { return .success(try self.processCandidates(logits, context: c, temperature: temperature)) } catch {
+                return .failure(error)
+            }
+        }
+        let outcome = context.withContiguousStorageIfAvailable(run) ?? Array(context).withUnsafeBufferPointer(run)
+        return try outcome.get()
+    }
+
+    /// ``processCandidates(_:history:temperature:)`` for a context of exactly h tokens in
+    /// contiguous memory; it does not allocate.
+    @discardableResult
+    public func processCandidates(_ logits: UnsafeMutableBufferPointer<Float>, context: UnsafeBufferPointer<UInt32>,
+                                  temperature: Double) throws(WatermarkError) -> Int? {
+        guard temperature.isFinite, temperature >= 0 else { throw .invalidTemperature(temperature) }
+        guard logits.count > 0 else { return nil }
+        guard let limit = Self.candidateLimit(UnsafeBufferPointer(logits), delta: parameters.delta, temperature: temperature) else {
+            try process(logits, history: context)
+            return logits.count
+        }
+        try partition.rekey(prepared, afterContext: context)
+        let delta = Float(parameters.delta)
+        let threshold = parameters.greenThreshold
+        var currentBlock = -1
+        var classified = 0
+        for v in 0..<logits.count where logits[v] >= limit {
+            let b = v >> 3
+            if b != currentBlock {
+                try partition.encryptBlock(b, prepared: prepared, into: block)
+                currentBlock = b
+            }
+            let offset = (v & 7) * 2
+            let u = UInt32(block.load(fromByteOffset: offset, as: UInt8.self)) | UInt32(block.load(fromByteOffset: offset + 1, as: UInt8.self)) << 8
+            if u < threshold { logits[v] += delta }
+            classified += 1
+        }
+        return classified
+    }
+
+    /// The smallest logit that is a candidate, or nil when the whole row must be biased.
+    package static func candidateLimit(_ logits: UnsafeBufferPointer<Float>, delta: Double, temperature: Double) -> Float? {
+        var m = -Float.infinity
+        for l in logits {
+            if l.isNaN || l == .infinity { return nil }
+            m = max(m, l)
+        }
+        guard m.isFinite else { return nil }  // every logit −∞: nothing can be sampled anyway
+        if temperature == 0 { return m - Float(delta) }
+        // Bins of one nat of (m − ℓ)/T; the last is open-ended.
+        let binCount = 64
+        let inverse = Float(1 / temperature)
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: binCount) { counts -> Float? in
+            counts.initialize(repeating: 0)
+            for l in logits {
+                let d = min((m - l) * inverse, Float(binCount - 1))
+                counts[Int(d)] += 1
+            }
+            let boost = Foundation.exp(delta / temperature)
+            // Σ_{b≥k} c_b·e^{−b}, summed from the tail so that small tails stay exact.
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: binCount + 1) { tail -> Float? in
+                tail[binCount] = 0
+                for b in stride(from: binCount - 1, through: 0, by: -1) {
+                    tail[b] = tail[b + 1] + Double(counts[b]) * Foundation.exp(-Double(b))
+                }
+                var inside = 0.0
+                var insideCount = 0
+                for k in 1..<binCount {
+                    inside += Double(counts[k - 1]) * Foundation.exp(-Double(k))
+                    insideCount += counts[k - 1]
+                    if insideCount == logits.count || boost * tail[k] <= candidateMassBound * inside {
+                        // A relative margin keeps tokens that rounding put in a lower bin inside.
+                        return (m - Float(Double(k) * temperature * (1 + 1e-5))).nextDown
+                    }
+                }
+                return nil
+            }
+        }
     }
 }
 

@@ -122,9 +122,8 @@ struct Detect: ParsableCommand {
         let loadedKeys = try keys.loadKeys()
         options.commonTuples = try common.load()
         let file = try calibration.map { path in
-            do { return try CalibrationFile.decode(try ByteStream(path: path).readAll(limit: 64 << 20)) } catch let error as InputError {
-                throw CLIFailure(error.description)
-            } catch let error as DetectionError {
+            do throws(DetectionError) { return try CalibrationFile.load(path: path) } catch {
+                if case .input(let problem) = error { throw CLIFailure(problem.description) }
                 throw Messages.setup(error, commonTuples: common.path, calibration: path)
             }
         }

@@ -268,3 +268,17 @@ private struct FieldCheck {
         }
     }
 }
+
+extension CalibrationFile {
+    /// The largest calibration file read.
+    public static let maximumFileSize = 64 << 20
+
+    /// Reads and checks the file at `path` (`-`: standard input). File errors come as
+    /// ``DetectionError/input(_:)``, naming the file; content errors as
+    /// ``DetectionError/calibration(_:)``.
+    public static func load(path: String) throws(DetectionError) -> CalibrationFile {
+        let bytes: [UInt8]
+        do { bytes = try ByteStream(path: path).readAll(limit: maximumFileSize) } catch { throw .input(error) }
+        return try decode(bytes)
+    }
+}

@@ -19,7 +19,7 @@ struct CommonTupleOptions: ParsableArguments {
     /// The list, read and checked in itself; the detection pipeline checks that it fits.
     func load() throws -> CommonTuples? {
         guard let path else { return nil }
-        do { return try CommonTuples.decode(Data(try ByteStream(path: path).readAll(limit: 256 << 20)), source: path) } catch {
+        do { return try CommonTuples.load(path: path) } catch {
             throw CLIFailure(error.description)
         }
     }
