@@ -1,0 +1,157 @@
+"""The Python Detector against the `watermark` CLI: the same fields, the same values."""
+import json
+import os
+import stat
+import threading
+
+import numpy as np
+import pytest
+
+from swift_watermark import Detector, DetectionResult, DocumentError, Key, Partition, WatermarkError
+
+from conftest import CACHE, REPO, run_cli
+
+CORPUS = CACHE / "corpus" / "en-small"
+
+
+def human_documents(n):
+    """n human documents: the small English corpus, each document also split in two halves."""
+    docs = []
+    for name in ("heldout.jsonl", "train.jsonl"):
+        path = CORPUS / name
+        if not path.is_file():
+            pytest.fail(f"{path} is missing: run Tools/fetch-corpus.sh --small")
+        for line in path.read_text().splitlines():
+            text = json.loads(line)["text"]
+            docs.append(text)
+            half = len(text) // 2
+            docs.extend([text[:half], text[half:]])
+    assert len(docs) >= n, f"only {len(docs)} documents"
+    return docs[:n]
+
+
+def cli_results(args, docs, tmp_path):
+    path = tmp_path / "docs.jsonl"
+    path.write_text("".join(json.dumps({"text": d, "id": i}) + "\n" for i, d in enumerate(docs)))
+    out = run_cli("detect", "--jsonl", "--json", "--quiet", *args, path, check=False)
+    assert out.returncode in (0, 1), out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(rows) == len(docs)
+    for i, row in enumerate(rows):
+        assert row.pop("index") == i and row.pop("id") == i
+        row.pop("source")
+    return rows
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    d = tmp_path_factory.mktemp("keys")
+    return [d / "a.key", d / "b.key"], [Key.generate(d / "a.key"), Key.generate(d / "b.key")]
+
+
+def test_key_file_mode_and_no_secret_in_repr(tmp_path):
+    path = tmp_path / "k.key"
+    key = Key.generate(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    secret = path.read_text().strip()
+    for text in (repr(key), str(key), repr(Partition(key)), repr(Detector(key))):
+        assert secret not in text and secret[:16] not in text
+        assert key.key_id in text
+    assert Key.from_file(path).key_id == key.key_id
+    with pytest.raises(WatermarkError) as e:
+        Key.generate(path)  # never overwrites
+    assert "already exists" in str(e.value) and secret not in str(e.value)
+    with pytest.raises(TypeError):
+        import pickle
+        pickle.dumps(key)
+
+
+def test_errors_are_one_line_and_typed(tmp_path):
+    bad = tmp_path / "bad\nname.key"
+    bad.write_text("zz")
+    with pytest.raises(WatermarkError) as e:
+        Key.from_file(bad)
+    assert e.value.kind == "key" and "\n" not in str(e.value)
+    with pytest.raises(WatermarkError) as e:
+        Key.from_bytes(b"short")
+    assert e.value.kind == "key"
+    key = Key.from_bytes(bytes(range(32)))
+    with pytest.raises(WatermarkError) as e:
+        Partition(key, gamma=1.5)
+    assert e.value.kind == "parameters"
+    with pytest.raises(WatermarkError) as e:
+        Detector(key).detect(text="needs a tokenizer")
+    assert e.value.kind == "input"
+    with pytest.raises(WatermarkError) as e:
+        Detector(key, tokenizer=tmp_path / "missing.gguf")
+    assert e.value.kind == "file" and "missing.gguf" in str(e.value)
+    with pytest.raises(WatermarkError):
+        Partition(key).scores([1, 2], 10)  # context of the wrong width
+
+
+def test_invalid_utf8_and_batch_goes_on(model, keys):
+    det = Detector(keys[1][0], tokenizer=model)
+    with pytest.raises(WatermarkError) as e:
+        det.detect(text=b"abc\xff")
+    assert e.value.kind == "input" and "UTF-8" in str(e.value)
+    out = det.detect_batch([b"a fine text " * 10, b"\xff\xfe", "", "another fine text " * 10])
+    assert isinstance(out[1], DocumentError) and out[1].index == 1 and "UTF-8" in out[1].error
+    assert [type(r) for r in out] == [DetectionResult, DocumentError, DetectionResult, DetectionResult]
+    assert out[2].verdict == "too-short"
+
+
+def test_thousand_human_documents_agree_with_cli(model, keys, tmp_path):
+    paths, loaded = keys
+    docs = human_documents(1000)
+    # one key, the defaults
+    det = Detector(loaded[0], tokenizer=model)
+    expected = cli_results(["--key-file", paths[0], "--tokenizer", model], docs, tmp_path)
+    got = det.detect_batch(docs, threads=2)
+    assert [r.to_dict() for r in got] == expected
+    # every dataclass field is the JSON field of the same name
+    for r, e in zip(got[:50], expected[:50]):
+        for k, v in e.items():
+            name = "key_id" if k == "keyID" else "".join("_" + c.lower() if c.isupper() else c for c in k)
+            assert getattr(r, name) == v, k
+    assert sum(r.verdict == "watermarked" for r in got) <= 2  # human text: alpha 1e-4 over 1000
+    # two keys, the scan and attribution, other parameters: one document at a time
+    det2 = Detector(loaded, gamma=0.5, context_width=2, tokenizer=model, windowed_scan=True, attribution=True,
+                    false_positive_rate=1e-3, min_tokens=24)
+    expected2 = cli_results(["--key-file", paths[0], "--key-file", paths[1], "--gamma", "0.5", "--context-width", "2",
+                             "--scan", "--attribution", "--fpr", "1e-3", "--min-tokens", "24", "--tokenizer", model],
+                            docs[:200], tmp_path)
+    assert [det2.detect(text=d).to_dict() for d in docs[:200]] == expected2
+
+
+def test_ids_agree_with_cli_and_tokenize(model, keys, tmp_path):
+    paths, loaded = keys
+    det = Detector(loaded[0], tokenizer=model)
+    docs = human_documents(40)
+    ids = [det.tokenize(d) for d in docs]
+    path = tmp_path / "ids.jsonl"
+    path.write_text("".join(json.dumps({"ids": i}) + "\n" for i in ids if i))
+    out = run_cli("detect", "--jsonl", "--json", "--key-file", paths[0], path, check=False)
+    expected = [json.loads(line) for line in out.stdout.splitlines()]
+    for e in expected:
+        for k in ("source", "index"):
+            e.pop(k)
+    ids_only = Detector(loaded[0])
+    assert [ids_only.detect(ids=i).to_dict() for i in ids if i] == expected
+    assert [r.to_dict() for r in ids_only.detect_batch(ids=[i for i in ids if i])] == expected
+
+
+def test_threads_share_one_detector(model, keys):
+    det = Detector(keys[1][0], tokenizer=model)
+    docs = human_documents(60)
+    reference = [det.detect(text=d).json for d in docs]
+    results = {}
+
+    def work(t):
+        results[t] = [det.detect(text=d).json for d in docs]
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r == reference for r in results.values())
