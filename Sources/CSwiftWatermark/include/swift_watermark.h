@@ -62,8 +62,8 @@ typedef enum swm_bias_mode {
     /* Every token of the row: the reference. */
     SWM_BIAS_FULL = 0,
     /* Only the tokens that can be drawn at the given temperature (0: greedy); the
-     * distribution is within 1e-9 in total variation of SWM_BIAS_FULL's (docs/SCHEME.md,
-     * "Candidates"). */
+     * distribution is within 1e-9 in total variation of SWM_BIAS_FULL's (docs/ENGINES.md,
+     * "Only the tokens that can matter"). */
     SWM_BIAS_CANDIDATES = 1
 } swm_bias_mode;
 

@@ -28,7 +28,7 @@ class WatermarkLogitsProcessor(LogitsProcessor):
     temperature: None (the default) classifies every token of the vocabulary, the
     reference. Set it to the temperature you sample at (0 for greedy) to classify only the
     tokens that can be drawn there; the distribution then differs from the full bias by less
-    than 1e-9 in total variation (docs/SCHEME.md, "Candidates"). It must then be the
+    than 1e-9 in total variation (docs/ENGINES.md, "Only the tokens that can matter"). It must then be the
     temperature generate() uses, or the bound does not hold.
     """
 
