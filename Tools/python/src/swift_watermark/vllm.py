@@ -5,8 +5,10 @@ folders of `*.key` files, separated by ':' (the paths are read, never the keys p
 request asks for the watermark by keyID:
 
     from vllm import LLM, SamplingParams
-    llm = LLM(model=..., logits_processors=[WatermarkLogitsProcessor])   # or through the
-    # entry point "vllm.logits_processors" that installing swift_watermark registers
+    # Installing swift_watermark registers the processor in the entry-point group
+    # "vllm.logits_processors", so every engine loads it (inert for requests without a key):
+    llm = LLM(model=...)        # with VLLM_USE_V2_MODEL_RUNNER=0 in vLLM 0.33
+    # (without the package installed: LLM(model=..., logits_processors=[WatermarkLogitsProcessor]))
     params = SamplingParams(temperature=1.0, max_tokens=200,
                             extra_args={"watermark_key_id": "3ecfc95fcc639fb7"})
 
@@ -27,7 +29,9 @@ import torch
 
 from .core import DEFAULT_CONTEXT_WIDTH, DEFAULT_DELTA, DEFAULT_GAMMA, Key, Partition, WatermarkError
 
-try:  # vLLM ≥ 0.10.2: the V1 logits-processor interface
+# vLLM 0.33 runs this interface under its V1 model runner (VLLM_USE_V2_MODEL_RUNNER=0); its
+# newer "model runner V2" has another processor interface and refuses this one.
+try:
     from vllm.v1.sample.logits_processor import BatchUpdate, LogitsProcessor, MoveDirectionality
 except ImportError as error:  # pragma: no cover - only without vLLM
     raise ImportError("swift_watermark.vllm needs vLLM with the V1 logits-processor API "
@@ -98,9 +102,18 @@ class _Row:
 class WatermarkLogitsProcessor(LogitsProcessor):
     """greenlist-v1 in vLLM's V1 engine, per request by keyID (see the module's doc)."""
 
+    # vLLM concatenates the processors registered through the entry point with those passed to
+    # LLM(logits_processors=...) without removing duplicates; a second instance for the same
+    # engine would add delta twice, so it stands aside.
+    _engines: "dict[int, int]" = {}
+
     def __init__(self, vllm_config: Any = None, device: "torch.device | None" = None, is_pin_memory: bool = False):
         self.keys = load_keys()
         self.rows: dict[int, _Row] = {}
+        engine = id(vllm_config) if vllm_config is not None else None
+        self.inert = engine is not None and engine in WatermarkLogitsProcessor._engines
+        if engine is not None and not self.inert:
+            WatermarkLogitsProcessor._engines[engine] = id(self)
 
     @classmethod
     def validate_params(cls, sampling_params: Any) -> None:
@@ -111,8 +124,11 @@ class WatermarkLogitsProcessor(LogitsProcessor):
         return False
 
     def update_state(self, batch_update: "BatchUpdate | None") -> None:
-        if batch_update is None:
+        if batch_update is None or self.inert:
             return
+        # vLLM's order: removed, then added (which may reuse an index), then moved.
+        for index in batch_update.removed:
+            self.rows.pop(index, None)
         for added in batch_update.added:
             index, params, prompt, output = added[0], added[1], added[2], added[3]
             settings = _request_settings(getattr(params, "extra_args", None), self.keys) if params is not None else None
@@ -123,8 +139,6 @@ class WatermarkLogitsProcessor(LogitsProcessor):
             t = float(getattr(params, "temperature", 1.0) or 0.0)
             temperature = (0.0 if t < _GREEDY_EPS else t) if candidates else None
             self.rows[index] = _Row(partition, prompt, output, temperature)
-        for index in batch_update.removed:
-            self.rows.pop(index, None)
         for a, b, direction in batch_update.moved:
             row_a = self.rows.pop(a, None)
             row_b = self.rows.pop(b, None)
@@ -134,7 +148,7 @@ class WatermarkLogitsProcessor(LogitsProcessor):
                 self.rows[a] = row_b
 
     def apply(self, logits: torch.Tensor) -> torch.Tensor:
-        if not self.rows:
+        if not self.rows or self.inert:
             return logits
         on_cpu = logits.device.type == "cpu" and logits.dtype == torch.float32 and logits.stride(1) == 1
         work = logits if on_cpu else logits.detach().to("cpu", torch.float32).contiguous()

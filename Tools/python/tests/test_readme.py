@@ -1,0 +1,33 @@
+"""The README's "Use it from Python" blocks, run on the default model (vLLM's compiled only)."""
+import os
+import re
+
+import pytest
+
+from conftest import REPO
+
+
+def blocks():
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Use it from Python", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def test_readme_blocks(model, tmp_path, monkeypatch):
+    found = blocks()
+    assert len(found) == 4, "the README's Python section should have four python blocks"
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    pytest.importorskip("llama_cpp")
+    import torch
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    os.symlink(model, tmp_path / model.name)
+    torch.manual_seed(3)
+    scope = {"print": lambda *a, **k: None}
+    for code in found[:3]:
+        exec(compile(code, "README.md", "exec"), scope)
+    assert scope["result"].verdict in ("not-watermarked", "too-short")
+    assert scope["detector"].detect(text=scope["text"]).p < 1e-3  # the transformers block's text
+    assert scope["out"]["choices"][0]["text"]
+    compile(found[3], "README.md (vLLM)", "exec")
