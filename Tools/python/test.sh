@@ -26,10 +26,9 @@ log "built $(basename "$WHEEL") in $(( $(date +%s) - start )) s ($(du -h "$WHEEL
 # A new environment without a Swift toolchain on its library path: only the wheel and numpy.
 FRESH="$(mktemp -d "${TMPDIR:-/tmp}/swift-watermark-wheel.XXXXXX")"
 trap 'rm -rf "$FRESH"' EXIT
-"$VENV/bin/python" -m venv --without-pip "$FRESH/venv" 2>/dev/null || python3 -m venv --without-pip "$FRESH/venv"
-"$VENV/bin/python" -m pip --python "$FRESH/venv/bin/python" install -q --no-index \
-    --find-links "$(dirname "$WHEEL")" --find-links "$CACHE/python/wheels" "$WHEEL" numpy 2>/dev/null \
-  || "$VENV/bin/python" -m pip --python "$FRESH/venv/bin/python" install -q "$WHEEL" "numpy==$("$VENV/bin/python" -c 'import numpy; print(numpy.__version__)')"
+"$VENV/bin/python" -m venv "$FRESH/venv"
+NUMPY="$("$VENV/bin/python" -c 'import numpy; print(numpy.__version__)')"
+"$FRESH/venv/bin/python" -m pip install -q --disable-pip-version-check "$WHEEL" "numpy==$NUMPY" >&2
 env -i PATH=/usr/bin:/bin HOME="$FRESH" "$FRESH/venv/bin/python" - "$REPO" <<'PY'
 import json, pathlib, sys
 import swift_watermark as sw
