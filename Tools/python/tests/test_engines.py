@@ -93,11 +93,11 @@ def test_llama_cpp_generate(model, key_path, tmp_path):
 
 
 def test_embed_text_detected_by_python(model, key_path, tmp_path):
-    out = run_cli("embed", "--key-file", key_path, "--model", model, "--seed", "5", "--json", "-n", "80",
+    out = run_cli("embed", "--key-file", key_path, "--model", model, "--seed", "5", "--json", "-n", "160",
                   "--prompt", "Write a paragraph about rivers.")
     record = json.loads(out.stdout.splitlines()[-1])
     text = record["text"]
     cli = cli_detect([text], key_path, model, tmp_path, "embed")[0]
     py = Detector(Key.from_file(key_path), tokenizer=model).detect(text=text)
     assert py.z == cli["z"] and py.p == cli["p"] and py.to_dict() == cli
-    assert py.verdict == "watermarked"
+    assert py.verdict == "watermarked", (py.p, py.scored, text)
