@@ -46,4 +46,10 @@ PY
 
 "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$WHEEL"
 cd tests
-WATERMARK_CLI="$REPO/.build/release/watermark" "$VENV/bin/python" -m pytest -q -rs "$@"
+WATERMARK_CLI="$REPO/.build/release/watermark" "$VENV/bin/python" -m pytest -q -rs -p no:cacheprovider "$@"
+
+# vLLM pins its own torch and transformers, so its processor is tested in an environment of
+# its own (import-only: vLLM's engine needs CUDA, which this machine does not have).
+VLLM="$("$REPO/Tools/python/vllm-env.sh")"
+"$VLLM/bin/python" -m pip install -q --force-reinstall --no-deps "$WHEEL"
+"$VLLM/bin/python" -m pytest -q -rs -p no:cacheprovider test_vllm.py

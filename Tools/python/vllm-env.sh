@@ -20,10 +20,8 @@
 # Venvs of other keys (older pins) are kept; delete <cache>/python/ by hand to reclaim the
 # space (~2.2 GB per venv).
 #
-# Wheels only, nothing is compiled. First build: about 3 minutes on 2 cores, most of it
-# downloading (vllm alone is a 336 MB wheel) and unpacking; pip's own cache (~/.cache/pip)
-# makes later builds faster. A vllm wheel that is already on disk can be offered through
-# pip's find-links, e.g. PIP_FIND_LINKS="/opt/wheels /tmp/vdl".
+# Wheels only, nothing is compiled. First build: 3 to 4 minutes on 2 cores (~420 MB of
+# downloads, vllm alone is a 336 MB wheel; unpacking; the import check).
 #
 # On a fresh Debian/Ubuntu machine, a missing venv module is installed with apt-get, as root
 # or with sudo. Non-interactive (CI=true is fine). Environment: PYTHON (default python3; must
@@ -103,7 +101,7 @@ fi
 cleanup() { [[ -f "$VENV/.complete" ]] || rm -rf "$VENV"; }
 trap cleanup EXIT
 
-log "creating $VENV (first build: ~3 minutes, ~2.2 GB) ..."
+log "creating $VENV (first build: 3 to 4 minutes, ~2.2 GB) ..."
 start=$SECONDS
 "$PY" -m venv "$VENV"
 

@@ -29,5 +29,5 @@ def test_readme_blocks(model, tmp_path, monkeypatch):
         exec(compile(code, "README.md", "exec"), scope)
     assert scope["result"].verdict in ("not-watermarked", "too-short")
     assert scope["detector"].detect(text=scope["text"]).p < 1e-3  # the transformers block's text
-    assert scope["out"]["choices"][0]["text"]
+    assert scope["out"]["choices"][0]["message"]["content"]
     compile(found[3], "README.md (vLLM)", "exec")
