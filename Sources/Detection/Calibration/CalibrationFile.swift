@@ -162,7 +162,7 @@ public struct CalibrationFile: Codable, Sendable {
 
     /// The first field that no calibration could have written, if any.
     func validate() throws(CalibrationProblem) {
-        var check = FieldCheck()
+        let check = FieldCheck()
         try check.hex(keyID, "keyID", length: 16)
         try check.hex(tokenizer.fingerprint, "tokenizer.fingerprint", length: 64)
         try check.that(parameters.gamma > 0 && parameters.gamma < 1, "parameters.gamma", parameters.gamma, "strictly between 0 and 1")
