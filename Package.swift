@@ -62,7 +62,7 @@ let package = Package(
         // The C ABI: the header and its layout checks (C), and the Swift functions behind it,
         // each a thin shell over Watermark and Detection.
         .target(name: "CSwiftWatermark"),
-        .target(name: "SwiftWatermarkABI", dependencies: ["CSwiftWatermark", "Watermark", "Detection", "Tokenizer"]),
+        .target(name: "SwiftWatermarkABI", dependencies: ["CSwiftWatermark", "Watermark", "Detection", "Tokenizer", "SystemSupport"]),
         // Release-build benchmark driver; see Tools/bench.sh and docs/BENCHMARKS.md.
         .executableTarget(name: "WatermarkBench", dependencies: ["Watermark", "Detection", "Tokenizer", "Evaluation", "CCryptoShim"]),
         // Shared by the test targets only: repository paths, a seeded RNG, vector loading.

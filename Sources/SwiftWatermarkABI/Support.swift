@@ -2,6 +2,7 @@ import CSwiftWatermark
 import Detection
 import Synchronization
 import Watermark
+internal import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -18,24 +19,9 @@ struct ABIFailure: Error {
 
     init(_ status: swm_status, _ message: String) {
         self.status = status
-        self.message = oneLineMessage(message)
+        // One line whatever it quotes, escaped by the package's one formatter.
+        self.message = oneLine(message, limit: 1000)
     }
-}
-
-/// Messages leave as one line of at most 1 000 bytes, whatever they quote.
-func oneLineMessage(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7F { out += "\\u{\(String(scalar.value, radix: 16))}" } else { out.unicodeScalars.append(scalar) }
-        }
-        if out.utf8.count > 1000 { return String(out.prefix(990)) + "…" }
-    }
-    return out
 }
 
 /// The calling thread's last error, as C reads it: a status and a NUL-terminated message

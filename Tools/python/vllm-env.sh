@@ -30,80 +30,19 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REQ="$HERE/requirements-vllm.txt"
-PY="${PYTHON:-python3}"
+source "$HERE/venv-lib.sh"
+venv_begin vllm-env.sh vllm "$REQ"
 
-CACHE="${WATERMARK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/swift-watermark}"
-KEY="$(sha256sum "$REQ" | cut -c1-16)"
-VENV="$CACHE/python/vllm-$KEY"
-
-log() { echo "vllm-env.sh: $*" >&2; }
-
-# Cheap on purpose: importing vllm takes ~15 s, so a reused venv is only checked to start.
-venv_ok() { [[ -f "$VENV/.complete" ]] && "$VENV/bin/python" -c '' >/dev/null 2>&1; }
-
-if venv_ok; then
-    echo "$VENV"
-    exit 0
+# --- system packages: only the venv module (everything else comes as a wheel) -----------
+read -r -a need <<<"$(python_packages_needed)"
+if [[ ${#need[@]} -gt 0 ]]; then
+    apt_install "${need[@]}"
 fi
-
-mkdir -p "$CACHE/python"
-# One build at a time per key: a second caller waits, then finds the finished venv.
-if command -v flock >/dev/null 2>&1; then
-    exec 9>"$CACHE/python/.vllm-$KEY.lock"
-    if ! flock -n 9; then
-        log "waiting for another build of $VENV ..."
-        flock 9
-    fi
-    if venv_ok; then
-        echo "$VENV"
-        exit 0
-    fi
-fi
-
-# --- system packages ------------------------------------------------------------------
-apt_install() {
-    local sudo=()
-    if [[ $(id -u) -ne 0 ]]; then
-        if command -v sudo >/dev/null 2>&1; then
-            sudo=(sudo -n)
-        else
-            log "need root (or sudo) to install: $*"
-            exit 2
-        fi
-    fi
-    if ! command -v apt-get >/dev/null 2>&1; then
-        log "no apt-get: install these by hand: $*"
-        exit 2
-    fi
-    log "installing system packages: $*"
-    export DEBIAN_FRONTEND=noninteractive
-    "${sudo[@]}" apt-get update -qq >&2
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$@" >&2
-}
-
-if ! command -v "$PY" >/dev/null 2>&1; then
-    apt_install python3 python3-venv
-elif ! "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1; then
-    # Debian's python3 ships venv's ensurepip separately.
-    apt_install python3-venv
-fi
-
-if ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-    log "$PY is Python $("$PY" -c 'import sys; print(sys.version.split()[0])'); the pins need 3.11 (set PYTHON=...)"
-    exit 2
-fi
+need_python_311
 
 # --- the venv -------------------------------------------------------------------------
-if [[ -e "$VENV" ]]; then
-    log "removing unfinished venv $VENV"
-    rm -rf "$VENV"
-fi
-cleanup() { [[ -f "$VENV/.complete" ]] || rm -rf "$VENV"; }
-trap cleanup EXIT
-
 log "creating $VENV (first build: 3 to 4 minutes, ~2.2 GB) ..."
-start=$SECONDS
-"$PY" -m venv "$VENV"
+venv_create
 
 # The two sections of the requirements file, split at the --no-deps header.
 marker='# --- installed with --no-deps'
@@ -114,7 +53,6 @@ if ! grep -q '^vllm==' "$VENV/requirements-nodeps.txt"; then
     exit 1
 fi
 
-export PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 pip_install() {
     nice -n 10 "$VENV/bin/python" -m pip install --progress-bar off --only-binary=:all: \
         --no-warn-conflicts "$@" >&2
@@ -146,7 +84,4 @@ then
     exit 1
 fi
 
-"$VENV/bin/python" -m pip freeze --all >"$VENV/pip-freeze.txt"
-echo "$KEY" >"$VENV/.complete"
-log "ready in $((SECONDS - start)) s: $VENV"
-echo "$VENV"
+venv_finish
