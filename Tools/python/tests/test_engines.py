@@ -1,6 +1,7 @@
 """Real engines on the default model: text they generate with the processor is detected by the
 `watermark` CLI; without it, it is not. Text `watermark embed` wrote is detected by the Python
 Detector with the CLI's numbers."""
+import hashlib
 import json
 import os
 
@@ -12,11 +13,11 @@ from conftest import run_cli
 
 PROMPTS = [
     "Write a short story about a lighthouse keeper who finds a message in a bottle.",
-    "Explain how a refrigerator keeps food cold, for a ten-year-old.",
-    "Describe your ideal weekend in the mountains.",
+    "Write a poem about autumn leaves falling in a quiet park.",
+    "Write a short fairy tale about a dragon who is afraid of the dark.",
     "What are the benefits of learning a second language? Give several reasons.",
     "Write a letter to a friend about a book you enjoyed.",
-    "Tell me about the history of the bicycle.",
+    "Invent a new holiday and describe how people celebrate it.",
 ]
 NEW_TOKENS = 96
 
@@ -35,8 +36,12 @@ def cli_detect(texts, key_path, model, tmp_path, name):
 
 @pytest.fixture(scope="module")
 def key_path(tmp_path_factory):
+    # A fixed key, so that with the fixed seed each run samples the same texts: which texts
+    # clear p < 1e-4 at 96 tokens depends on the key (about one in twelve does not, across keys).
     path = tmp_path_factory.mktemp("engines") / "engine.key"
-    Key.generate(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(hashlib.sha256(b"swift-watermark engine tests").hexdigest() + "\n")
     return path
 
 
@@ -47,6 +52,7 @@ def test_transformers_generate(model, key_path, tmp_path):
     from swift_watermark.transformers import WatermarkLogitsProcessor
 
     os.environ["HF_HUB_OFFLINE"] = "1"
+    torch.set_num_threads(1)  # the same sampled texts on every run, whatever the load
     tok = AutoTokenizer.from_pretrained(str(model.parent), gguf_file=model.name)
     lm = AutoModelForCausalLM.from_pretrained(str(model.parent), gguf_file=model.name, dtype=torch.float32)
     tok.padding_side = "left"
@@ -58,7 +64,7 @@ def test_transformers_generate(model, key_path, tmp_path):
     start = batch["input_ids"].shape[1]
 
     def generate(processors):
-        torch.manual_seed(1234)
+        torch.manual_seed(int(os.environ.get("WATERMARK_TEST_SEED", "1234")))
         with torch.no_grad():
             out = lm.generate(**batch, do_sample=True, top_k=0, top_p=1.0, temperature=1.0, max_new_tokens=NEW_TOKENS,
                               min_new_tokens=NEW_TOKENS, logits_processor=LogitsProcessorList(processors),
@@ -68,11 +74,12 @@ def test_transformers_generate(model, key_path, tmp_path):
     key = Key.from_file(key_path)
     marked = generate([WatermarkLogitsProcessor(key)])
     plain = generate([])
-    for r, text in zip(cli_detect(marked, key_path, model, tmp_path, "marked"), marked):
+    found = cli_detect(marked, key_path, model, tmp_path, "marked")
+    print("transformers: p with the watermark", [f"{r['p']:.1e}" for r in found])
+    for r, text in zip(found, marked):
         assert r["p"] < 1e-4 and r["verdict"] == "watermarked", (r["p"], text)
     for r in cli_detect(plain, key_path, model, tmp_path, "plain"):
         assert r["verdict"] != "watermarked" and r["p"] > 1e-4, r
-    print("transformers: watermarked p", [f"{r['p']:.1e}" for r in cli_detect(marked, key_path, model, tmp_path, "m2")])
 
 
 def test_llama_cpp_generate(model, key_path, tmp_path):
