@@ -20,7 +20,7 @@ VENV="$("$REPO/Tools/python-env.sh")"
 
 start=$(date +%s)
 log "building the wheel"
-WHEEL="$(PYTHON="$VENV/bin/python" ./build_wheel.sh | tail -n 1)"
+WHEEL="$PWD/$(PYTHON="$VENV/bin/python" ./build_wheel.sh | tail -n 1)"
 log "built $(basename "$WHEEL") in $(( $(date +%s) - start )) s ($(du -h "$WHEEL" | cut -f1))"
 
 # A new environment without a Swift toolchain on its library path: only the wheel and numpy.
