@@ -13,6 +13,15 @@ Tools/install-deps.sh
 Tools/fetch-model.sh >/dev/null
 Tools/fetch-tokenizers.sh >/dev/null
 Tools/fetch-corpus.sh --small >/dev/null
+# The Python test environments (a few GB of wheels, and llama-cpp-python compiled on a new
+# machine) build in the background while Swift builds and tests; Tools/python/test.sh then
+# waits for them (each build holds a lock) or finds them ready in the cache.
+if [[ ${WATERMARK_PYTHON:-1} != 0 ]]; then
+    LOGS="${WATERMARK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/swift-watermark}/python"
+    mkdir -p "$LOGS"
+    Tools/python-env.sh >"$LOGS/python-env.log" 2>&1 &
+    Tools/python/vllm-env.sh >"$LOGS/vllm-env.log" 2>&1 &
+fi
 swift test -c release -Xswiftc -enable-testing "$@"
 # The C ABI and the Python package (Tools/python/test.sh): the wheel in a fresh venv, the
 # vectors, the Detector against the CLI, transformers and llama-cpp-python generating on the
