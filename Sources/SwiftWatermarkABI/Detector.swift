@@ -184,8 +184,8 @@ public func swm_detector_new(_ keys: UnsafePointer<OpaquePointer?>?, _ keyCount:
                 tokenizer = DetectionTokenizer(try BPETokenizer.load(path: tokenizerPath), normalize: c.normalize != 0)
             } catch let error as TokenizerError {
                 throw ABIFailure(SWM_ERR_FILE, error.description)
-            } catch let error as GGUFErrorDescribing {
-                throw ABIFailure(SWM_ERR_FILE, error.description)
+            } catch let error as CustomStringConvertible {
+                throw ABIFailure(SWM_ERR_FILE, error.description)  // GGUF errors name their file
             } catch {
                 throw ABIFailure(SWM_ERR_FILE, "\(tokenizerPath): \(error)")
             }
@@ -212,9 +212,6 @@ public func swm_detector_new(_ keys: UnsafePointer<OpaquePointer?>?, _ keyCount:
         out.pointee = Handle.make(object)
     }
 }
-
-/// GGUF errors describe themselves and name their file.
-typealias GGUFErrorDescribing = CustomStringConvertible & Error
 
 @_cdecl("swm_detector_free")
 public func swm_detector_free(_ detector: OpaquePointer?) { Handle.release(detector) }
@@ -352,12 +349,20 @@ private func detectBatch(_ detector: OpaquePointer?, count documents: Int, offse
     }
 }
 
+/// The length of a batch's data, `offsets[count]`; nil when it cannot be trusted (no offsets,
+/// a negative count, or data that is NULL but said to be non-empty).
+private func batchLength<T>(_ offsets: UnsafePointer<UInt64>?, count: Int, data: UnsafePointer<T>?) -> Int? {
+    guard let offsets, count >= 0, count <= Int.max / 16 else { return nil }
+    if data == nil && offsets[count] > 0 { return nil }
+    return Int(clamping: offsets[count])
+}
+
 @_cdecl("swm_detect_ids_batch")
 public func swm_detect_ids_batch(_ detector: OpaquePointer?, _ ids: UnsafePointer<UInt32>?, _ offsets: UnsafePointer<UInt64>?,
                                  _ count: Int, _ threads: Int, _ results: UnsafeMutablePointer<swm_result>?,
                                  _ statuses: UnsafeMutablePointer<swm_status>?, _ jsonl: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> swm_status {
     let base = Shared(base: UnsafeMutablePointer(mutating: ids))
-    let total: Int? = offsets.flatMap { o in count >= 0 && count <= Int.max / 16 ? (ids == nil && o[count] > 0 ? nil : Int(clamping: o[count])) : nil }
+    let total = batchLength(offsets, count: count, data: ids)
     return detectBatch(detector, count: count, offsets: offsets, total: total, threads: threads, results: results, statuses: statuses,
                        jsonl: jsonl) { start, end in
         (UnsafeBufferPointer(start: base.base.map { $0 + start }, count: end - start), nil)
@@ -369,7 +374,7 @@ public func swm_detect_text_batch(_ detector: OpaquePointer?, _ text: UnsafePoin
                                   _ count: Int, _ threads: Int, _ results: UnsafeMutablePointer<swm_result>?,
                                   _ statuses: UnsafeMutablePointer<swm_status>?, _ jsonl: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> swm_status {
     let base = Shared(base: UnsafeMutableRawPointer(mutating: text)?.assumingMemoryBound(to: UInt8.self))
-    let total: Int? = offsets.flatMap { o in count >= 0 && count <= Int.max / 16 ? (text == nil && o[count] > 0 ? nil : Int(clamping: o[count])) : nil }
+    let total = batchLength(offsets, count: count, data: text)
     return detectBatch(detector, count: count, offsets: offsets, total: total, threads: threads, results: results, statuses: statuses,
                        jsonl: jsonl) { start, end in
         (nil, UnsafeBufferPointer(start: base.base.map { $0 + start }, count: end - start))
