@@ -9,6 +9,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "watermark", targets: ["WatermarkCLI"]),
+        // The detection service (Hummingbird); kept out of the `watermark` CLI's dependencies.
+        .executable(name: "watermark-server", targets: ["WatermarkServer"]),
         .library(name: "Watermark", targets: ["Watermark"]),
         .library(name: "Detection", targets: ["Detection"]),
         .library(name: "Tokenizer", targets: ["Tokenizer"]),
@@ -22,6 +24,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        // The server's stack only (WatermarkServerCore): HTTP, lifecycle, logs, metrics, SQLite.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // System OpenSSL libcrypto: HMAC-SHA256, AES-128-CTR, SHA-256, RAND_bytes.
@@ -63,6 +71,19 @@ let package = Package(
         // each a thin shell over Watermark and Detection.
         .target(name: "CSwiftWatermark"),
         .target(name: "SwiftWatermarkABI", dependencies: ["CSwiftWatermark", "Watermark", "Detection", "Tokenizer", "SystemSupport"]),
+        // The detection service: configuration, API tokens and quotas (SQLite), the worker pool
+        // of DetectionPipelines, routes and metrics; the executable is only its entry point.
+        .target(name: "WatermarkServerCore", dependencies: [
+            "Watermark", "Detection", "Tokenizer", "GGUF", "CryptoSupport", "SystemSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .executableTarget(name: "WatermarkServer", dependencies: [
+            "WatermarkServerCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // Release-build benchmark driver; see Tools/bench.sh and docs/BENCHMARKS.md.
         .executableTarget(name: "WatermarkBench", dependencies: ["Watermark", "Detection", "Tokenizer", "Evaluation", "CCryptoShim"]),
         // Shared by the test targets only: repository paths, a seeded RNG, vector loading.
@@ -75,6 +96,7 @@ let package = Package(
         .testTarget(name: "LibraryTests", dependencies: [
             "Watermark", "Detection", "Tokenizer", "WatermarkedGeneration", "Generation", "TestSupport",
         ]),
+        .testTarget(name: "ServerTests", dependencies: ["WatermarkServerCore", "Watermark", "Detection", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["WatermarkCLI", "TestSupport"]),
         // Fuzzing (docs/FUZZING.md, Tools/fuzz.sh): the entry functions, one executable that is
         // libFuzzer's driver when built with -sanitize=fuzzer -DFUZZING and a replay driver
