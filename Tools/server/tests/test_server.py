@@ -464,3 +464,27 @@ def test_no_key_material_anywhere(workdir, key_files):
     assert len(SEEN) > 500
     for s in secrets:
         assert s not in haystack, "key material found"
+
+
+def test_the_readmes_service_block_runs(tmp_path, key_files):
+    """The README's shell block, verbatim but for the binary's path and a free port."""
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("## Run it as a service"):]
+    block = section[section.index("```sh\n") + 6:section.index("\n```", section.index("```sh\n"))]
+    lines = block.split("\n")
+    assert lines[0].startswith("swift build -c release --product watermark-server && S=")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = "set -e\nS=" + str(binary("watermark-server")) + "\n" + "\n".join(lines[1:]).replace("8080", str(port)) + "\nwait\n"
+    (tmp_path / "my.key").write_text(KEY_BYTES[0].hex() + "\n")
+    (tmp_path / "my.key").chmod(0o600)
+    out = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env=dict(__import__("os").environ, WATERMARK_CACHE=str(__import__("conftest").CACHE)))
+    SEEN.append(out.stdout + out.stderr)
+    assert out.returncode == 0, out.stderr[-3000:]
+    answers = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
+    assert answers[0] == {"id": "post-17", "verdict": answers[0]["verdict"], "p": answers[0]["p"]}
+    assert len(answers[1]["results"]) == 2 and set(answers[1]["results"][0]) == {"verdict", "p"}
+    assert re.search(r'watermark_requests_total\{route="/v1/detect",status="200"\} 1', out.stdout)
+    assert "stopped" in out.stderr

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Load on watermark-server (docs/BENCHMARKS.md, "Detection service"), in one run:
+
+1. documents of about 300 tokens (held-out human text from the small corpus, cut to length);
+2. `watermark detect --jsonl --json` on them: documents/s with one process, and with one
+   process per core on halves of the input (the same cores the service gets);
+3. the service (`--threads` = cores) under wrk on loopback at 1, 16 and 64 connections, each
+   request one document: requests/s, p50 and p99 latency;
+4. with --soak SECONDS, wrk at 16 connections for that long, the server's RSS sampled every
+   10 s.
+
+Needs release builds of both binaries, wrk (Debian's), the default model and the corpus.
+Uses only the standard library: python3 Tools/server/bench.py [--seconds 20] [--soak 600]
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = REPO / ".build" / "release"
+CACHE = Path(os.environ.get("WATERMARK_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "swift-watermark")
+CORPUS = CACHE / "corpus" / "en-small"
+
+LUA = r"""
+local bodies = {}
+local n = 0
+local token = os.getenv("BENCH_TOKEN")
+init = function(args)
+  for line in io.lines(os.getenv("BENCH_BODIES")) do n = n + 1; bodies[n] = line end
+end
+local i = 0
+request = function()
+  i = i % n + 1
+  return wrk.format("POST", "/v1/detect", {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, bodies[i])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH p50=%d p99=%d requests=%d non2xx=%d errors=%d\n", latency:percentile(50), latency:percentile(99),
+    summary.requests, summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def run(*args, **kw):
+    return subprocess.run([str(a) for a in args], check=True, capture_output=True, text=True, **kw)
+
+
+def documents(work, target=300):
+    texts = []
+    for name in ("heldout.jsonl", "train.jsonl"):
+        texts += [json.loads(l)["text"] for l in (CORPUS / name).read_text().splitlines()]
+    ids = [json.loads(l)["ids"] for l in run(BIN / "watermark", "tokenize", "--jsonl",
+                                             input="".join(json.dumps({"text": t}) + "\n" for t in texts)).stdout.splitlines()]
+    cut = []
+    for text, tokens in zip(texts, ids):
+        if len(tokens) < target:
+            continue
+        end = int(len(text) * target / len(tokens))
+        cut.append(text[:end].rsplit(" ", 1)[0])
+    counts = [len(json.loads(l)["ids"]) for l in run(BIN / "watermark", "tokenize", "--jsonl",
+                                                    input="".join(json.dumps({"text": t}) + "\n" for t in cut)).stdout.splitlines()]
+    return cut, counts
+
+
+def cli_rate(key, docs, processes, repeat):
+    with tempfile.TemporaryDirectory() as d:
+        parts = []
+        for p in range(processes):
+            path = Path(d) / f"part{p}.jsonl"
+            path.write_text("".join(json.dumps({"text": t}) + "\n" for t in (docs * repeat)[p::processes]))
+            parts.append(path)
+        start = time.perf_counter()
+        procs = [subprocess.Popen([str(BIN / "watermark"), "detect", "--jsonl", "--json", "--key-file", str(key), str(path)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for path in parts]
+        for p in procs:
+            p.wait()
+            assert p.returncode in (0, 1)
+        return len(docs) * repeat / (time.perf_counter() - start)
+
+
+def rss_kib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def wrk(url, connections, seconds, env):
+    threads = min(2, connections)
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+                          "-s", env["BENCH_LUA"], url], capture_output=True, text=True, env=env, check=True).stdout
+    m = re.search(r"BENCH p50=(\d+) p99=(\d+) requests=(\d+) non2xx=(\d+) errors=(\d+)", out)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return {"connections": connections, "rps": rps, "p50_ms": int(m.group(1)) / 1000, "p99_ms": int(m.group(2)) / 1000,
+            "requests": int(m.group(3)), "non2xx": int(m.group(4)), "errors": int(m.group(5))}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--soak", type=int, default=0)
+    args = parser.parse_args()
+    cores = os.cpu_count()
+    work = Path(tempfile.mkdtemp(prefix="server-bench-"))
+    key = work / "key.hex"
+    key.write_text(hashlib.sha256(b"server bench key").hexdigest() + "\n")
+    key.chmod(0o600)
+    docs, counts = documents(work)
+    print(f"documents: {len(docs)}, tokens each: mean {statistics.mean(counts):.0f}, min {min(counts)}, max {max(counts)}; "
+          f"mean {statistics.mean(len(d.encode()) for d in docs):.0f} bytes; {cores} cores")
+
+    cli1 = cli_rate(key, docs, 1, 40)
+    clin = cli_rate(key, docs, cores, 40)
+    print(f"CLI watermark detect --jsonl --json: {cli1:.0f} documents/s (1 process), {clin:.0f} documents/s ({cores} processes)")
+
+    secret, line = run(BIN / "watermark-server", "token", "--name", "bench", "--scope", "full", "--requests-per-minute", 1000000,
+                       "--tokens-per-day", 10**12).stdout.strip().split("\n")
+    (work / "tokens.jsonl").write_text(line + "\n")
+    (work / "bodies.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in docs))
+    (work / "bench.lua").write_text(LUA)
+    server = subprocess.Popen([str(BIN / "watermark-server"), "serve", "--port", "0", "--key-file", str(key), "--tokens", str(work / "tokens.jsonl"),
+                               "--database", str(work / "bench.sqlite"), "--threads", str(cores), "--log-level", "warning"],
+                              stdout=subprocess.PIPE, stderr=open(work / "server.log", "w"), text=True)
+    url = re.search(r"(http://\S+)", server.stdout.readline()).group(1)
+    env = dict(os.environ, BENCH_TOKEN=secret, BENCH_BODIES=str(work / "bodies.jsonl"), BENCH_LUA=str(work / "bench.lua"))
+    wrk(url, 16, 5, env)  # warm-up
+    rows = [wrk(url, c, args.seconds, env) for c in (1, 16, 64)]
+    print(f"service, {cores} detection threads, wrk on the same machine ({args.seconds} s each):")
+    print("| connections | requests/s | vs CLI (1 process) | vs CLI (%d processes) | p50 ms | p99 ms | non-2xx | errors |" % cores)
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['connections']} | {r['rps']:.0f} | {r['rps'] / cli1:.2f} | {r['rps'] / clin:.2f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non2xx']} | {r['errors']} |")
+    print(f"server RSS after the runs: {rss_kib(server.pid) / 1024:.1f} MiB")
+
+    if args.soak:
+        samples = []
+        proc = subprocess.Popen(["wrk", "-t", "2", "-c", "16", "-d", f"{args.soak}s", "--timeout", "10s", "-s", env["BENCH_LUA"], url],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        start = time.monotonic()
+        while proc.poll() is None:
+            samples.append((time.monotonic() - start, rss_kib(server.pid)))
+            time.sleep(10)
+        out = proc.stdout.read()
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        mib = [s / 1024 for _, s in samples]
+        third = max(1, len(mib) // 3)
+        print(f"soak: {args.soak} s at 16 connections, {rps:.0f} requests/s; RSS MiB first {mib[0]:.1f}, "
+              f"mean of the first third {statistics.mean(mib[:third]):.1f}, of the last third {statistics.mean(mib[-third:]):.1f}, "
+              f"max {max(mib):.1f} ({len(mib)} samples)")
+        print("soak RSS samples (s, MiB): " + ", ".join(f"{t:.0f}:{s / 1024:.1f}" for t, s in samples))
+    server.terminate()
+    assert server.wait(timeout=60) == 0
+
+
+if __name__ == "__main__":
+    main()
