@@ -63,6 +63,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-tokens"), help: ArgumentHelp("Most tokens in one document (default 100000).", valueName: "n")) var maxTokens: Int?
     @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds a request may take to arrive and reach a detection thread (default 10).", valueName: "seconds"))
     var requestTimeout: Double?
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Seconds a connection may send nothing (between requests, or inside a body) before it is closed (default 30).", valueName: "seconds"))
+    var idleTimeout: Int?
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default info).", valueName: "level"))
     var logLevel: String?
 
@@ -138,6 +140,8 @@ struct Serve: AsyncParsableCommand {
         guard timeout.isFinite, timeout > 0, timeout <= 3600 else { throw fail("--request-timeout must be more than 0 and at most 3600 seconds (got \(timeout))") }
         limits.requestTimeout = .milliseconds(Int64(timeout * 1000))
         configuration.limits = limits
+        configuration.idleTimeout = Int64(try resolve(idleTimeout, "IDLE_TIMEOUT", 30))
+        guard (1...86_400).contains(configuration.idleTimeout) else { throw fail("--idle-timeout must be 1 to 86400 seconds (got \(configuration.idleTimeout))") }
 
         try await runServer(setup: setup, configuration: configuration, logger: logger) { host, port in
             // On standard output, for scripts and tests that asked for port 0.

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import GRDB
 import Synchronization
@@ -45,6 +46,7 @@ public final class QuotaStore: Sendable {
     /// What this replica last saw of each token's day usage: lets a spent budget be refused
     /// before any work, without a read per request. The charge itself always asks SQLite.
     private let seen = Mutex<[String: (day: String, used: Int)]>([:])
+    private let writer: GroupCommitWriter
 
     public let path: String
 
@@ -77,14 +79,28 @@ public final class QuotaStore: Sendable {
         } catch {
             throw ServerSetupError("\(path): cannot open the quota database: \(error)")
         }
+        writer = GroupCommitWriter(pool: pool)
     }
 
-    /// The UTC day a time falls in, as `YYYY-MM-DD`: the budget's period.
+    /// The UTC day a time falls in, as `YYYY-MM-DD`: the budget's period. (Arithmetic on the
+    /// proleptic Gregorian calendar, as UTC has no zone rules: this runs once per request.)
     public static func day(of time: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day], from: time)
-        return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
+        let days = Int((time.timeIntervalSince1970 / 86_400).rounded(.down))
+        // Days since 1970-01-01 to a civil date (Howard Hinnant's days_from_civil, inverted).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ n: Int, _ width: Int) -> String {
+            let digits = String(n)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
     }
 
     /// Seconds from `time` to the next UTC midnight, when a spent budget renews.
@@ -115,33 +131,71 @@ public final class QuotaStore: Sendable {
 
     /// Charges `entry.tokens` to the token's budget for the entry's day if they fit, and
     /// writes the audit row (with `rejectedStatus` and reason `daily-budget` if they do not).
+    /// Returns once the transaction holding both has committed.
     public func charge(_ token: APIToken, entry: AuditEntry, rejectedStatus: Int = 429) async throws -> Charge {
+        let result = try await writer.submit(.charge(token, entry, rejectedStatus))
+        guard let charge = result else { throw StoreError.noResult }
+        let used: Int
+        switch charge { case .charged(let u), .overBudget(let u): used = u }
         let day = Self.day(of: entry.time)
-        let result = try await pool.write { db -> Charge in
-            try db.execute(sql: "INSERT INTO usage (token, day) VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [token.name, day])
-            try db.execute(sql: """
+        seen.withLock { $0[token.name] = (day, used) }
+        return charge
+    }
+
+    /// Writes an audit row for a request that charged nothing (refused, or failed).
+    public func record(_ entry: AuditEntry) async throws {
+        _ = try await writer.submit(.record(entry))
+    }
+
+    struct StoreError: Error, CustomStringConvertible {
+        static let noResult = StoreError(description: "the quota store returned no result")
+        let description: String
+    }
+
+    /// One write for the writer thread.
+    enum Write: Sendable {
+        case charge(APIToken, AuditEntry, Int)
+        case record(AuditEntry)
+    }
+
+    /// Applies one write inside the writer's transaction.
+    static func apply(_ write: Write, in db: Database) throws -> Charge? {
+        switch write {
+        case .record(let entry):
+            try insert(entry, into: db)
+            return nil
+        case .charge(let token, let entry, let rejectedStatus):
+            let day = day(of: entry.time)
+            // The common case is one statement: the conditional UPDATE, which returns the new
+            // total when it charged. The row is made on a token's first request of the day,
+            // and the total is read back only when the charge did not fit.
+            let update = try db.cachedStatement(sql: """
                 UPDATE usage SET tokens = tokens + ?, requests = requests + 1
-                WHERE token = ? AND day = ? AND tokens + ? <= ?
-                """, arguments: [entry.tokens, token.name, day, entry.tokens, token.tokensPerDay])
-            let charged = db.changesCount == 1
-            let used = try Int.fetchOne(db, sql: "SELECT tokens FROM usage WHERE token = ? AND day = ?", arguments: [token.name, day]) ?? 0
+                WHERE token = ? AND day = ? AND tokens + ? <= ? RETURNING tokens
+                """)
+            let arguments: StatementArguments = [entry.tokens, token.name, day, entry.tokens, token.tokensPerDay]
+            var total = try Int.fetchOne(update, arguments: arguments)
+            if total == nil {
+                let create = try db.cachedStatement(sql: "INSERT INTO usage (token, day) VALUES (?, ?) ON CONFLICT DO NOTHING")
+                try create.execute(arguments: [token.name, day])
+                if db.changesCount == 1 { total = try Int.fetchOne(update, arguments: arguments) }
+            }
+            let charged = total != nil
+            let used: Int
+            if let total {
+                used = total
+            } else {
+                let read = try db.cachedStatement(sql: "SELECT tokens FROM usage WHERE token = ? AND day = ?")
+                used = try Int.fetchOne(read, arguments: [token.name, day]) ?? 0
+            }
             var row = entry
             if !charged {
                 row.status = rejectedStatus
                 row.reason = APIFailure.Reason.dailyBudget.rawValue
             }
-            try Self.insert(row, into: db)
+            try insert(row, into: db)
             return charged ? .charged(used: used) : .overBudget(used: used)
         }
-        let used: Int
-        switch result { case .charged(let u), .overBudget(let u): used = u }
-        seen.withLock { $0[token.name] = (day, used) }
-        return result
-    }
-
-    /// Writes an audit row for a request that charged nothing (refused, or failed).
-    public func record(_ entry: AuditEntry) async throws {
-        try await pool.write { db in try Self.insert(entry, into: db) }
     }
 
     /// Every audit row, oldest first, as text.
@@ -165,10 +219,11 @@ public final class QuotaStore: Sendable {
     }
 
     private static func insert(_ entry: AuditEntry, into db: Database) throws {
-        try db.execute(sql: """
+        let statement = try db.cachedStatement(sql: """
             INSERT INTO audit (time, token, route, status, documents, tokens, verdicts, sha256, reason)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [timestamp(entry.time), entry.token, entry.route, entry.status, entry.documents, entry.tokens,
+            """)
+        try statement.execute(arguments: [timestamp(entry.time), entry.token, entry.route, entry.status, entry.documents, entry.tokens,
                              jsonArray(entry.verdicts), jsonArray(entry.digests), entry.reason])
     }
 
@@ -181,9 +236,86 @@ public final class QuotaStore: Sendable {
         "[" + items.map { "\"\($0)\"" }.joined(separator: ",") + "]"
     }
 
-    /// Makes sure every committed write is in the main file (a WAL checkpoint), for a clean
-    /// stop.
+    /// Waits for every write already submitted, stops the writer, and checkpoints the WAL
+    /// into the main file: for a clean stop.
     public func flush() throws {
+        writer.stop()
         try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+    }
+}
+
+/// The store's one writer: a thread that commits every write waiting at that moment in one
+/// transaction (group commit), then answers each. Under load one commit serves many
+/// requests; alone, a request waits for its own. Each write is still applied on its own
+/// (a charge is a conditional UPDATE), so budgets stay exact.
+final class GroupCommitWriter: Sendable {
+    private struct Pending: Sendable {
+        let write: QuotaStore.Write
+        let done: @Sendable (Result<QuotaStore.Charge?, any Error>) -> Void
+    }
+
+    private struct State {
+        var pending: [Pending] = []
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    /// Most writes in one transaction: bounds how long one commit holds SQLite's write lock
+    /// against other replicas.
+    static let batchLimit = 512
+
+    init(pool: DatabasePool) {
+        let thread = Thread { [self] in
+            while true {
+                wake.wait()  // one signal per write, and one for stop(): never fewer wake-ups than writes
+                let (batch, stop) = state.withLock { s -> ([Pending], Bool) in
+                    let taken = Array(s.pending.prefix(Self.batchLimit))
+                    s.pending.removeFirst(taken.count)
+                    return (taken, s.stopped && s.pending.isEmpty)
+                }
+                if !batch.isEmpty { Self.commit(batch, pool: pool) }
+                if stop { break }
+            }
+            finished.signal()
+        }
+        thread.name = "quota-writer"
+        thread.start()
+    }
+
+    private static func commit(_ batch: [Pending], pool: DatabasePool) {
+        let results: [Result<QuotaStore.Charge?, any Error>]
+        do {
+            let charges = try pool.write { db in try batch.map { try QuotaStore.apply($0.write, in: db) } }
+            results = charges.map { .success($0) }
+        } catch {
+            // The transaction rolled back: nothing of the batch was written, and every request
+            // in it is told so.
+            results = batch.map { _ in .failure(error) }
+        }
+        for (item, result) in zip(batch, results) { item.done(result) }
+    }
+
+    func submit(_ write: QuotaStore.Write) async throws -> QuotaStore.Charge? {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<QuotaStore.Charge?, any Error>) in
+            let accepted = state.withLock { s -> Bool in
+                guard !s.stopped else { return false }
+                s.pending.append(Pending(write: write) { continuation.resume(with: $0) })
+                return true
+            }
+            if accepted { wake.signal() } else { continuation.resume(throwing: QuotaStore.StoreError(description: "the quota store is closed")) }
+        }
+    }
+
+    /// Commits what is pending, then stops the thread.
+    func stop() {
+        let already = state.withLock { s -> Bool in
+            defer { s.stopped = true }
+            return s.stopped
+        }
+        guard !already else { return }
+        wake.signal()
+        finished.wait()
     }
 }

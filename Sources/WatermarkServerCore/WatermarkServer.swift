@@ -13,8 +13,9 @@ public struct ServerConfiguration: Sendable {
     public var tokensPath: String
     public var databasePath: String
     public var limits = ServiceLimits()
-    /// Seconds a keep-alive connection may sit idle before it is closed.
-    public var idleTimeout: Int64 = 60
+    /// Seconds a connection may send nothing, between requests or inside one, before it is
+    /// closed: what ends a request whose body stops arriving.
+    public var idleTimeout: Int64 = 30
 
     public init(tokensPath: String, databasePath: String) {
         self.tokensPath = tokensPath
@@ -154,30 +155,31 @@ public final class WatermarkService: Sendable {
         return token
     }
 
-    /// The request body, refused past the size cap or the deadline.
+    /// The request body, refused past the size cap or the deadline. The deadline is checked
+    /// as each chunk arrives (a timer per request costs more than the detection it guards);
+    /// a client that stops sending altogether is cut off by the connection's idle timeout.
     private func readBody(_ request: Request, deadline: ContinuousClock.Instant) async throws(APIFailure) -> [UInt8] {
         let limit = detection.limits.maximumBodyBytes
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw APIFailure(.bodyTooLarge, "the body is \(length) bytes; at most \(limit)")
         }
-        let body = request.body
-        let outcome: Result<ByteBuffer, APIFailure> = await withTaskGroup(of: Result<ByteBuffer, APIFailure>?.self) { group in
-            group.addTask {
-                do { return .success(try await body.collect(upTo: limit)) } catch is NIOTooManyBytesError {
-                    return .failure(APIFailure(.bodyTooLarge, "the body is larger than \(limit) bytes"))
-                } catch {
-                    return .failure(APIFailure(.badRequest, "the body could not be read"))
+        var bytes: [UInt8] = []
+        do {
+            for try await chunk in request.body {
+                guard bytes.count + chunk.readableBytes <= limit else {
+                    throw APIFailure(.bodyTooLarge, "the body is larger than \(limit) bytes")
                 }
+                guard ContinuousClock.now <= deadline else {
+                    throw APIFailure(.timeout, "the body did not arrive within the request timeout", retryAfter: 1)
+                }
+                bytes.append(contentsOf: chunk.readableBytesView)
             }
-            group.addTask {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                return nil
-            }
-            let first = await group.next()!
-            group.cancelAll()
-            return first ?? .failure(APIFailure(.timeout, "the body did not arrive within the request timeout", retryAfter: 1))
+        } catch let failure as APIFailure {
+            throw failure
+        } catch {
+            throw APIFailure(.badRequest, "the body could not be read")
         }
-        return Array(buffer: try outcome.get())
+        return bytes
     }
 
     // MARK: Responses
