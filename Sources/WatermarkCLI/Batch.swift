@@ -29,34 +29,73 @@ struct Batch {
         nextIndex += 1
     }
 
-    /// Walks the inputs of a command: each path (or standard input for none) is one document,
-    /// or with `jsonLines` each non-blank line is. A document whose handler throws a
-    /// `CLIFailure` is reported in place and the walk goes on; an input that cannot be opened
-    /// or read further is reported once.
-    mutating func forEach(input paths: [String], chunkBytes: Int = 1 << 16, jsonLines: Bool,
-                          line: (_ line: [UInt8], _ source: String, _ batch: inout Batch) throws -> Void,
-                          whole: (_ stream: ByteStream, _ batch: inout Batch) throws -> Void) throws {
+    /// One document of a run, as the walk finds it: a JSON Lines line, a whole input to
+    /// stream, or an input that could not be read (reported in its place).
+    struct Job: Sendable {
+        enum Content: Sendable {
+            case line([UInt8])
+            case whole(path: String)
+            case failed(String)
+        }
+
+        /// The path (`<stdin>` for `-`), or `path:line` for JSON Lines.
+        let source: String
+        /// The document's place in the run, from 0.
+        let index: Int
+        let content: Content
+    }
+
+    /// Walks the inputs of a command in order: each path (or standard input for none) is one
+    /// document, or with `jsonLines` each non-blank line is. An input that cannot be opened or
+    /// read further becomes one failed job, and the walk goes on with the next input.
+    static func walk(input paths: [String], chunkBytes: Int = 1 << 16, jsonLines: Bool, _ submit: (Job) throws -> Void) throws {
+        var index = 0
+        func next(_ source: String, _ content: Job.Content) throws {
+            try submit(Job(source: source, index: index, content: content))
+            index += 1
+        }
         for path in paths.isEmpty ? ["-"] : paths {
-            let stream: ByteStream
-            do { stream = try ByteStream(path: path, chunkSize: chunkBytes) } catch {
-                fail(error.description, source: path)
+            guard jsonLines else {
+                try next(path == "-" ? "<stdin>" : path, .whole(path: path))
                 continue
             }
-            guard jsonLines else {
-                do { try whole(stream, &self) } catch let failure as CLIFailure { fail(failure.message, source: stream.name) }
+            let stream: ByteStream
+            do { stream = try ByteStream(path: path, chunkSize: chunkBytes) } catch {
+                try next(path, .failed(error.description))
                 continue
             }
             var lines = LineReader(stream: stream)
             while true {
-                let next: [UInt8]?
-                do { next = try lines.nextLine() } catch {
-                    fail(error.description, source: error.source)  // the rest of this input cannot be read
+                let line: [UInt8]?
+                do { line = try lines.nextLine() } catch {
+                    try next(error.source, .failed(error.description))  // the rest of this input cannot be read
                     break
                 }
-                guard let next else { break }
-                if next.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                let source = "\(stream.name):\(lines.lineNumber)"
-                do { try line(next, source, &self) } catch let failure as CLIFailure { fail(failure.message, source: source) }
+                guard let line else { break }
+                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                try next("\(stream.name):\(lines.lineNumber)", .line(line))
+            }
+        }
+    }
+
+    /// Walks the inputs on this thread (see ``walk(input:chunkBytes:jsonLines:_:)``): a
+    /// document whose handler throws a `CLIFailure` is reported in place and the walk goes on.
+    mutating func forEach(input paths: [String], chunkBytes: Int = 1 << 16, jsonLines: Bool,
+                          line: (_ line: [UInt8], _ source: String, _ batch: inout Batch) throws -> Void,
+                          whole: (_ stream: ByteStream, _ batch: inout Batch) throws -> Void) throws {
+        try Self.walk(input: paths, chunkBytes: chunkBytes, jsonLines: jsonLines) { job in
+            switch job.content {
+            case .failed(let message):
+                fail(message, source: job.source)
+            case .line(let bytes):
+                do { try line(bytes, job.source, &self) } catch let failure as CLIFailure { fail(failure.message, source: job.source) }
+            case .whole(let path):
+                let stream: ByteStream
+                do throws(InputError) { stream = try ByteStream(path: path, chunkSize: chunkBytes) } catch {
+                    fail(error.description, source: path)
+                    return
+                }
+                do { try whole(stream, &self) } catch let failure as CLIFailure { fail(failure.message, source: stream.name) }
             }
         }
     }

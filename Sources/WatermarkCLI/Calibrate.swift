@@ -1,5 +1,6 @@
 import ArgumentParser
 import Detection
+import SystemSupport
 import Foundation
 import Tokenizer
 import Watermark
@@ -130,7 +131,8 @@ struct Calibrate: ParsableCommand {
             }
         }
         do {
-            return try pipeline.calibrationSamples(in: paths, keepStatuses: keep, onError: { error in
+            return try pipeline.calibrationSamples(in: paths, keepStatuses: keep, threads: generation.threads ?? Processors.available,
+                                                   onError: { error in
                 Console.error(error.description)
                 skipped += 1
             }, onDocument: { progress.advance() })

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Detection
+import SystemSupport
 import Foundation
 
 struct CommonTuplesCommand: ParsableCommand {
@@ -31,6 +32,9 @@ struct CommonTuplesCommand: ParsableCommand {
             help: ArgumentHelp("List tuples found in at least this fraction of the documents.", valueName: "fraction"))
     var minimumFraction = CommonTuplesBuilder.defaultMinimumDocumentFraction
 
+    @Option(help: ArgumentHelp("Threads tokenizing documents (default: the processors this process may use).", valueName: "n"))
+    var threads: Int?
+
     @Option(name: .customLong("max-tuples"), help: ArgumentHelp("List at most this many (the most common).", valueName: "n"))
     var maximumTuples: Int?
 
@@ -45,6 +49,7 @@ struct CommonTuplesCommand: ParsableCommand {
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("give reference text (files, folders or .jsonl files)") }
         guard (1...8).contains(contextWidth) else { throw ValidationError("--context-width must be 1 to 8 (got \(contextWidth))") }
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be 1 to 1024 (got \(threads))") }
         guard minimumFraction > 0, minimumFraction <= 1 else {
             throw ValidationError("--min-fraction must be greater than 0 and at most 1 (got \(minimumFraction))")
         }
@@ -60,18 +65,24 @@ struct CommonTuplesCommand: ParsableCommand {
         var skipped = 0
         do {
             // A document that cannot be read is reported and left out; the others still count.
-            try Documents.forEach(in: paths, onError: { error, _ in
-                Console.error(error.description)
-                skipped += 1
-            }) { item in
+            // Tokenizing is the work, and runs on every thread; the list is counted here, in
+            // corpus order, so it is the same whatever the thread count.
+            let detection = tokenizer.detection
+            try OrderedParallel.run(threads: threads ?? Processors.available, state: {}, produce: { submit in
+                try Documents.forEach(in: paths, onError: { error, _ in
+                    Console.error(error.description)
+                    skipped += 1
+                }) { item in try submit(item) }
+            }, work: { _, item -> [UInt32]? in
                 switch item.content {
-                case .ids(let ids): builder.add(document: ids)
-                case .text(let text):
-                    guard !text.isEmpty else { return }
-                    builder.add(document: tokenizer.detection.ids(for: text))
+                case .ids(let ids): return ids
+                case .text(let text): return text.isEmpty ? nil : detection.ids(for: text)
                 }
+            }, consume: { ids in
+                guard let ids else { return }
+                builder.add(document: ids)
                 progress.advance()
-            }
+            })
         } catch let error as InputError { throw CLIFailure(error.description) }
         progress.finish()
         if skipped > 0 {

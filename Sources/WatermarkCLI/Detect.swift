@@ -1,6 +1,7 @@
 import ArgumentParser
 import Detection
 import Foundation
+import Synchronization
 import SystemSupport
 import Watermark
 
@@ -53,6 +54,9 @@ struct Detect: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Leave out warnings (errors are still reported).")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Threads scoring documents at once, answers still in input order (default: the processors this process may use, after affinity and cgroup limits).", valueName: "n"))
+    var threads: Int?
+
     @Flag(name: .customLong("no-seed-cache"), help: .hidden)
     var noSeedCache = false
 
@@ -62,6 +66,7 @@ struct Detect: ParsableCommand {
 
     func validate() throws {
         guard chunkBytes >= 1 else { throw ValidationError("--chunk-bytes must be positive") }
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be 1 to 1024 (got \(threads))") }
         guard fpr.isFinite, fpr > 0, fpr < 1 else { throw ValidationError("--fpr must be strictly between 0 and 1 (got \(fpr))") }
         if json && highlight { throw ValidationError("--highlight is for terminal output; it cannot be combined with --json") }
         if attribution && !json { throw ValidationError("--attribution adds per-token statuses to --json output; add --json") }
@@ -72,40 +77,41 @@ struct Detect: ParsableCommand {
         let setup = try loadSetup()
         // JSON Lines may hold only ids, which need no tokenizer: it is loaded at the first text.
         let eager = !(ids || jsonl) || common.path != nil || calibration != nil
-        var pipeline = try makePipeline(setup, tokenizer: eager ? tokenizerOption.load(normalize: settings.normalize).detection : nil,
-                                        warn: true)
+        let tokenizer = SharedTokenizer(load: { [tokenizerOption, settings] in try tokenizerOption.load(normalize: settings.normalize).detection })
+        let first = try makePipeline(setup, tokenizer: eager ? tokenizer.get() : nil, warn: true)
+        let config = WorkConfig(setup: setup, ids: ids, json: json, highlight: highlight,
+                                colour: color.enabled(on: Console.stdoutIsTerminal), chunkBytes: chunkBytes,
+                                commonPath: common.path, calibrationPath: calibration, rate: fpr, tokenizer: tokenizer)
+        let firstBox = PipelineHandOff(first)
         var batch = Batch(json: json)
-        try batch.forEach(input: files, chunkBytes: chunkBytes, jsonLines: jsonl, line: { line, source, batch in
-            try detect(line: line, source: source, with: &pipeline, setup: setup, into: &batch)
-        }, whole: { stream, batch in
-            try detect(stream: stream, with: pipeline, into: &batch)
+        try OrderedParallel.run(threads: threads ?? Processors.available, state: {
+            // The first worker takes the pipeline built (and checked) above; the others build their own.
+            WorkerState(pipeline: firstBox.take() ?? firstBox.replica())
+        }, produce: { submit in
+            try Batch.walk(input: files, chunkBytes: chunkBytes, jsonLines: jsonl) { job in try submit(job) }
+        }, work: { state, job in
+            Detect.work(job, state: &state, config: config)
+        }, consume: { outcome in
+            switch outcome {
+            case .report(let text, let highlighted, let watermarked):
+                print(text)
+                if let highlighted {
+                    if !batch.legendShown {
+                        print(DetectionSummary.legend(colour: config.colour))
+                        batch.legendShown = true
+                    }
+                    print(highlighted)
+                }
+                batch.scored(watermarked: watermarked)
+            case .failure(let message, let source, let id):
+                batch.fail(message, source: source, id: id)
+            }
         })
         try batch.finish()
     }
 
-    /// One whole input (a file or standard input) as one document: ids or text, streamed.
-    private func detect(stream: ByteStream, with pipeline: DetectionPipeline, into batch: inout Batch) throws {
-        if ids {
-            var kept: [UInt32] = []  // only for --highlight; otherwise the ids stream through
-            let result: DetectionResult
-            do { result = try pipeline.detect(idStream: stream) { if highlight { kept.append($0) } } } catch {
-                throw Messages.document(error, source: stream.name)
-            }
-            report(result, source: stream.name, into: &batch, pieces: nil, ids: kept)
-        } else {
-            var seen: [UInt32] = []
-            let result: DetectionResult
-            do { result = try pipeline.detect(textStream: stream) { if highlight { seen += $0 } } } catch {
-                throw Messages.document(error, source: stream.name)
-            }
-            let tokenizer = pipeline.tokenizer!
-            report(result, source: stream.name, into: &batch, pieces: highlight ? tokenizer.pieces(for: seen) : nil,
-                   tokenizer: tokenizer.fingerprint)
-        }
-    }
-
     /// What every pipeline of this run is made of, loaded and checked once.
-    private struct Setup {
+    struct Setup: Sendable {
         let keys: [WatermarkKey]
         let parameters: SchemeParameters
         let options: DetectionOptions
@@ -133,19 +139,99 @@ struct Detect: ParsableCommand {
     /// The pipeline: keys, tokenizer, common-tuple list and calibration file, checked against
     /// each other.
     private func makePipeline(_ setup: Setup, tokenizer: DetectionTokenizer?, warn: Bool) throws -> DetectionPipeline {
+        let pipeline = try WorkConfig.makePipeline(setup, tokenizer: tokenizer, commonPath: common.path, calibrationPath: calibration, rate: fpr)
+        if warn { Messages.warn(pipeline.warnings, commonTuples: common.path, calibration: calibration) }
+        return pipeline
+    }
+
+    /// What the workers share: the loaded setup and how to report.
+    struct WorkConfig: Sendable {
+        let setup: Setup
+        let ids: Bool
+        let json: Bool
+        let highlight: Bool
+        let colour: Bool
+        let chunkBytes: Int
+        let commonPath: String?
+        let calibrationPath: String?
+        let rate: Double
+        let tokenizer: SharedTokenizer
+
+        static func makePipeline(_ setup: Setup, tokenizer: DetectionTokenizer?, commonPath: String?, calibrationPath: String?,
+                                 rate: Double) throws -> DetectionPipeline {
+            do {
+                return try DetectionPipeline(keys: setup.keys, parameters: setup.parameters, options: setup.options,
+                                             tokenizer: tokenizer, calibration: setup.calibration)
+            } catch {
+                throw Messages.setup(error, commonTuples: commonPath, calibration: calibrationPath, rate: rate)
+            }
+        }
+
+        func makePipeline(tokenizer: DetectionTokenizer?) throws -> DetectionPipeline {
+            try Self.makePipeline(setup, tokenizer: tokenizer, commonPath: commonPath, calibrationPath: calibrationPath, rate: rate)
+        }
+    }
+
+    /// A worker's own pipeline (nil only if building it failed, which the first one did not).
+    struct WorkerState {
+        var pipeline: DetectionPipeline?
+    }
+
+    /// One document's printed answer, or its failure, in input order.
+    enum Outcome: Sendable {
+        case report(text: String, highlighted: String?, watermarked: Bool)
+        case failure(message: String, source: String, id: JSONValue?)
+    }
+
+    /// One document on a worker thread: JSON Lines line or whole input, ids or text.
+    static func work(_ job: Batch.Job, state: inout WorkerState, config: WorkConfig) -> Outcome {
+        guard let pipeline = state.pipeline else {
+            return .failure(message: "\(job.source): no detection pipeline", source: job.source, id: nil)
+        }
         do {
-            let pipeline = try DetectionPipeline(keys: setup.keys, parameters: setup.parameters, options: setup.options,
-                                                 tokenizer: tokenizer, calibration: setup.calibration)
-            if warn { Messages.warn(pipeline.warnings, commonTuples: common.path, calibration: calibration) }
-            return pipeline
+            switch job.content {
+            case .failed(let message):
+                return .failure(message: message, source: job.source, id: nil)
+            case .line(let bytes):
+                return try detect(line: bytes, source: job.source, index: job.index, state: &state, pipeline: pipeline, config: config)
+            case .whole(let path):
+                let stream: ByteStream
+                do { stream = try ByteStream(path: path, chunkSize: config.chunkBytes) } catch {
+                    return .failure(message: error.description, source: path, id: nil)
+                }
+                return try detect(stream: stream, index: job.index, pipeline: pipeline, config: config)
+            }
+        } catch let failure as CLIFailure {
+            return .failure(message: failure.message, source: job.source, id: nil)
         } catch {
-            throw Messages.setup(error, commonTuples: common.path, calibration: calibration, rate: fpr)
+            return .failure(message: "\(job.source): \(error)", source: job.source, id: nil)
+        }
+    }
+
+    /// One whole input (a file or standard input) as one document: ids or text, streamed.
+    private static func detect(stream: ByteStream, index: Int, pipeline: DetectionPipeline, config: WorkConfig) throws -> Outcome {
+        if config.ids {
+            var kept: [UInt32] = []  // only for --highlight; otherwise the ids stream through
+            let result: DetectionResult
+            do { result = try pipeline.detect(idStream: stream) { if config.highlight { kept.append($0) } } } catch {
+                throw Messages.document(error, source: stream.name)
+            }
+            return report(result, source: stream.name, index: index, config: config, pieces: nil, ids: kept)
+        } else {
+            var seen: [UInt32] = []
+            let result: DetectionResult
+            do { result = try pipeline.detect(textStream: stream) { if config.highlight { seen += $0 } } } catch {
+                throw Messages.document(error, source: stream.name)
+            }
+            let tokenizer = pipeline.tokenizer!
+            return report(result, source: stream.name, index: index, config: config,
+                          pieces: config.highlight ? tokenizer.pieces(for: seen) : nil, tokenizer: tokenizer.fingerprint)
         }
     }
 
     /// One JSON Lines document: ids or text.
-    private func detect(line: [UInt8], source: String, with pipeline: inout DetectionPipeline, setup: Setup,
-                        into batch: inout Batch) throws {
+    private static func detect(line: [UInt8], source: String, index: Int, state: inout WorkerState, pipeline: DetectionPipeline,
+                               config: WorkConfig) throws -> Outcome {
         let parsed: (document: JSONLinesDocument, id: JSONValue?)
         do { parsed = try JSONLinesDocument.parseWithID(line) } catch { throw CLIFailure(InputError(source: source, problem: error.problem).description) }
         do {
@@ -153,41 +239,72 @@ struct Detect: ParsableCommand {
             case .ids(let list):
                 // An empty list is a mistake in the input (as an ids file with no ids is), not a text.
                 guard !list.isEmpty else { throw CLIFailure(InputError(source: source, problem: "\"ids\" is empty").description) }
-                report(try pipeline.detect(ids: list), source: source, id: parsed.id, into: &batch, pieces: nil, ids: list)
+                return report(try pipeline.detect(ids: list), source: source, index: index, id: parsed.id, config: config,
+                              pieces: nil, ids: list)
             case .text(let string):
-                guard !ids else { throw CLIFailure(InputError(source: source, problem: "is text, but --ids was given").description) }
+                guard !config.ids else { throw CLIFailure(InputError(source: source, problem: "is text, but --ids was given").description) }
+                var pipeline = pipeline
                 if pipeline.tokenizer == nil {
-                    pipeline = try makePipeline(setup, tokenizer: tokenizerOption.load(normalize: settings.normalize).detection, warn: false)
+                    pipeline = try config.makePipeline(tokenizer: try config.tokenizer.get())
+                    state.pipeline = pipeline
                 }
-                guard let tokenizer = pipeline.tokenizer else { throw CLIFailure("\(source): text needs a tokenizer") }
+                let tokenizer = pipeline.tokenizer!
                 let tokens = try pipeline.tokenize(string)
-                report(try pipeline.detect(ids: tokens), source: source, id: parsed.id, into: &batch,
-                       pieces: tokenizer.pieces(for: tokens), tokenizer: tokenizer.fingerprint)
+                return report(try pipeline.detect(ids: tokens), source: source, index: index, id: parsed.id, config: config,
+                              pieces: tokenizer.pieces(for: tokens), tokenizer: tokenizer.fingerprint)
             }
         } catch let error as DetectionError {
             throw Messages.document(error, source: source)
         }
     }
 
-    /// Prints one document's result; `tokenizer` is the fingerprint of the tokenizer that read
+    /// One document's printed answer; `tokenizer` is the fingerprint of the tokenizer that read
     /// it (text input only).
-    private func report(_ result: DetectionResult, source: String, id: JSONValue? = nil, into batch: inout Batch,
-                        pieces: [String]?, ids: [UInt32]? = nil, tokenizer: String? = nil) {
-        if json {
-            print(JSONLine.string(encoding: SourcedDetectionResult(source: source, index: batch.nextIndex, id: id, result: result,
-                                                                   tokenizer: tokenizer)))
-        } else {
-            print(DetectionSummary.text(for: result, source: source))
-            if highlight, let statuses = result.attribution {
-                let colour = color.enabled(on: Console.stdoutIsTerminal)
-                if !batch.legendShown {
-                    print(DetectionSummary.legend(colour: colour))
-                    batch.legendShown = true
-                }
-                print(DetectionSummary.highlighted(statuses: statuses, pieces: pieces, ids: ids, colour: colour))
-            }
+    private static func report(_ result: DetectionResult, source: String, index: Int, id: JSONValue? = nil, config: WorkConfig,
+                               pieces: [String]?, ids: [UInt32]? = nil, tokenizer: String? = nil) -> Outcome {
+        let watermarked = result.verdict == .watermarked
+        if config.json {
+            return .report(text: JSONLine.string(encoding: SourcedDetectionResult(source: source, index: index, id: id, result: result,
+                                                                                  tokenizer: tokenizer)),
+                           highlighted: nil, watermarked: watermarked)
         }
-        batch.scored(watermarked: result.verdict == .watermarked)
+        var highlighted: String? = nil
+        if config.highlight, let statuses = result.attribution {
+            highlighted = DetectionSummary.highlighted(statuses: statuses, pieces: pieces, ids: ids, colour: config.colour)
+        }
+        return .report(text: DetectionSummary.text(for: result, source: source), highlighted: highlighted, watermarked: watermarked)
+    }
+}
+
+/// The first pipeline, built and checked on the main thread: handed to one worker, and
+/// copied (``DetectionPipeline/replica()``, which only reads it) for the others.
+private final class PipelineHandOff: @unchecked Sendable {
+    private let template: DetectionPipeline
+    private let taken = Mutex(false)
+    init(_ pipeline: DetectionPipeline) { template = pipeline }
+    func take() -> DetectionPipeline? { taken.withLock { t in defer { t = true }; return t ? nil : template } }
+    func replica() -> DetectionPipeline? { try? template.replica() }
+}
+
+/// The tokenizer, loaded once for the whole run by whichever thread needs it first.
+final class SharedTokenizer: Sendable {
+    private let load: @Sendable () throws -> DetectionTokenizer
+    private let loaded = Mutex<Result<DetectionTokenizer, CLIFailure>?>(nil)
+
+    init(load: @escaping @Sendable () throws -> DetectionTokenizer) { self.load = load }
+
+    func get() throws -> DetectionTokenizer {
+        try loaded.withLock { value -> Result<DetectionTokenizer, CLIFailure> in
+            if let value { return value }
+            let result: Result<DetectionTokenizer, CLIFailure>
+            do { result = .success(try load()) } catch let failure as CLIFailure {
+                result = .failure(failure)
+            } catch {
+                result = .failure(CLIFailure("\(error)"))
+            }
+            value = result
+            return result
+        }.get()
     }
 }
 

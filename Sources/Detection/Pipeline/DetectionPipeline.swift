@@ -1,3 +1,4 @@
+import Foundation
 import Tokenizer
 import Watermark
 
@@ -28,6 +29,10 @@ public final class DetectionPipeline {
     /// What a front end should tell its user (detection goes on regardless).
     public let warnings: [DetectionWarning]
     private let detector: Detector
+    /// What this pipeline was made from, for ``replica()``.
+    private let keys: [WatermarkKey]
+    private let requestedOptions: DetectionOptions
+    private let calibration: CalibrationFile?
 
     /// - Parameters:
     ///   - keys: one or more keys; the result names the best by keyID and corrects the
@@ -40,6 +45,9 @@ public final class DetectionPipeline {
                 options: DetectionOptions = DetectionOptions(), tokenizer: DetectionTokenizer?,
                 calibration: CalibrationFile? = nil) throws(DetectionError) {
         guard !keys.isEmpty else { throw .noKeys }
+        self.keys = keys
+        requestedOptions = options
+        self.calibration = calibration
         var options = try options.validated()
         var warnings: [DetectionWarning] = []
         if let list = options.commonTuples {
@@ -154,30 +162,65 @@ public final class DetectionPipeline {
 }
 
 extension DetectionPipeline {
+    /// A new pipeline made from the same keys, parameters, options, tokenizer and calibration
+    /// file, for another thread (the tokenizer and common-tuple list are shared, not copied).
+    public func replica() throws(DetectionError) -> DetectionPipeline {
+        try DetectionPipeline(keys: keys, parameters: parameters, options: requestedOptions, tokenizer: tokenizer, calibration: calibration)
+    }
+
     /// Scores every document under `paths` (files, folders, `.jsonl` files; see ``Documents``)
-    /// for calibration; empty texts are left out. A document that cannot be read goes to
-    /// `onError` and is left out too (the rest are still scored); `onDocument` is called after
-    /// each document scored.
-    public func calibrationSamples(in paths: [String], keepStatuses: Bool, onError: (InputError) -> Void,
+    /// for calibration, on `threads` threads (each with its own ``replica()``; the samples
+    /// come back in corpus order whatever the count); empty texts are left out. A document that
+    /// cannot be read goes to `onError` and is left out too (the rest are still scored);
+    /// `onDocument` is called after each document scored.
+    public func calibrationSamples(in paths: [String], keepStatuses: Bool, threads: Int = 1, onError: (InputError) -> Void,
                                    onDocument: () -> Void = {}) throws(DetectionError) -> [CalibrationSample] {
         var samples: [CalibrationSample] = []
+        let first = PipelineCell(self)
         do {
-            try Documents.forEach(in: paths, onError: { error, _ in onError(error) }) { item in
-                let ids: [UInt32]
-                switch item.content {
-                case .ids(let list): ids = list
-                case .text(let text):
-                    guard !text.isEmpty else { return }
-                    ids = try tokenize(text)
+            try OrderedParallel.run(threads: threads, state: { () -> Result<DetectionPipeline, DetectionError> in
+                if let mine = first.take() { return .success(mine) }
+                return Result { () throws(DetectionError) in try first.template.replica() }
+            }, produce: { submit in
+                try Documents.forEach(in: paths, onError: { error, _ in onError(error) }) { item in try submit(item) }
+            }, work: { pipeline, item -> Result<CalibrationSample?, DetectionError> in
+                Result { () throws(DetectionError) -> CalibrationSample? in
+                    let pipeline = try pipeline.get()
+                    let ids: [UInt32]
+                    switch item.content {
+                    case .ids(let list): ids = list
+                    case .text(let text):
+                        guard !text.isEmpty else { return nil }
+                        ids = try pipeline.tokenize(text)
+                    }
+                    return CalibrationSample(result: try pipeline.detect(ids: ids), keepStatuses: keepStatuses)
                 }
-                samples.append(CalibrationSample(result: try detect(ids: ids), keepStatuses: keepStatuses))
+            }, consume: { outcome in
+                guard let sample = try outcome.get() else { return }
+                samples.append(sample)
                 onDocument()
-            }
+            })
         } catch let error as DetectionError {
             throw error
         } catch {
             throw .input(error as? InputError ?? InputError(source: paths.joined(separator: ", "), problem: "\(error)"))
         }
         return samples
+    }
+}
+
+/// Hands this pipeline to the first worker and lets the others copy it, across threads.
+private final class PipelineCell: @unchecked Sendable {
+    // Guarded by `lock`; `template` is only read (replica() reads immutable state).
+    let template: DetectionPipeline
+    private var taken = false
+    private let lock = NSLock()
+    init(_ pipeline: DetectionPipeline) { template = pipeline }
+    func take() -> DetectionPipeline? {
+        lock.lock()
+        defer { lock.unlock() }
+        if taken { return nil }
+        taken = true
+        return template
     }
 }

@@ -27,7 +27,7 @@ struct GenerationOptions: ParsableArguments {
     @Flag(help: "Always take the most likely token (after the watermark's bias): deterministic output.")
     var greedy = false
 
-    @Option(help: ArgumentHelp("Threads for the model (default: every processor).", valueName: "n"))
+    @Option(help: ArgumentHelp("Threads for the model, and in 'calibrate' for scoring (default: the processors this process may use).", valueName: "n"))
     var threads: Int?
 
     func validate() throws {
