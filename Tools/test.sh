@@ -23,6 +23,7 @@ if [[ ${WATERMARK_PYTHON:-1} != 0 ]]; then
     Tools/python/vllm-env.sh >"$LOGS/vllm-env.log" 2>&1 &
 fi
 Tools/server/server-env.sh >/dev/null 2>&1 &
+Tools/spark/spark-env.sh >/dev/null 2>&1 &
 swift test -c release -Xswiftc -enable-testing "$@"
 # The C ABI and the Python package (Tools/python/test.sh): the wheel in a fresh venv, the
 # vectors, the Detector against the CLI, transformers and llama-cpp-python generating on the
@@ -37,6 +38,9 @@ fi
 # against the CLI, its OpenAPI document (schemathesis), its limits, nginx in front of two
 # replicas, SIGTERM under load.
 Tools/server/test.sh
+# Corpus scale on Spark (Tools/spark/test.sh): the PySpark job in local[2] mode over a 50 MB
+# corpus, every answer compared with the CLI's.
+Tools/spark/test.sh
 # Fuzzing (docs/FUZZING.md): every fuzz target for 20 s under AddressSanitizer, two at a time,
 # on CI or when asked (WATERMARK_FUZZ=1; WATERMARK_FUZZ_SECONDS=N for longer).
 if [[ ${CI:-} == true || ${WATERMARK_FUZZ:-} == 1 ]]; then

@@ -14,8 +14,14 @@ public final class Detector {
     private let partitions: [GreenListPartition]
     /// One seed cache per key, shared by every document this detector scores.
     private let contextCaches: [ContextCache?]
+    /// One verdict table per key, shared with every detector given the same cache.
+    private let verdictTables: [TupleVerdictCache.Table?]
+    private let tupleCache: TupleVerdictCache?
 
-    public init(keys: [WatermarkKey], parameters: SchemeParameters, options: DetectionOptions = .init()) throws(DetectionError) {
+    /// - Parameter tupleCache: verdicts shared with other detectors (other threads) using the
+    ///   same keys; nil scores every tuple.
+    public init(keys: [WatermarkKey], parameters: SchemeParameters, options: DetectionOptions = .init(),
+                tupleCache: TupleVerdictCache? = nil) throws(DetectionError) {
         guard !keys.isEmpty else { throw .noKeys }
         self.parameters = parameters
         self.options = try options.validated()
@@ -26,6 +32,12 @@ public final class Detector {
         }
         self.partitions = partitions
         self.contextCaches = partitions.map { options.cacheSeeds ? ContextCache(contextWidth: $0.parameters.contextWidth) : nil }
+        self.verdictTables = partitions.map { tupleCache?.table(for: $0) }
+        self.tupleCache = tupleCache
+    }
+
+    func count(hits: Int, lookups: Int) {
+        if lookups > 0 { tupleCache?.count(hits: hits, lookups: lookups) }
     }
 
     /// Detects in a document given as token ids (special tokens already removed).
@@ -39,9 +51,9 @@ public final class Detector {
     /// Without windowed scan or attribution its memory is bounded by the distinct tuples seen.
     public func makeSession() -> DetectionSession {
         let needStatuses = options.windowedScan || options.attribution
-        return DetectionSession(detector: self, scorers: zip(partitions, contextCaches).map {
-            TupleScorer(partition: $0, deduplicate: options.deduplicate, recordStatuses: needStatuses, contextCache: $1,
-                        commonTuples: options.commonTuples)
+        return DetectionSession(detector: self, scorers: partitions.indices.map {
+            TupleScorer(partition: partitions[$0], deduplicate: options.deduplicate, recordStatuses: needStatuses,
+                        contextCache: contextCaches[$0], verdicts: verdictTables[$0], commonTuples: options.commonTuples)
         })
     }
 }
@@ -78,6 +90,7 @@ public final class DetectionSession {
 
     /// The verdict on everything appended so far.
     public func finish() -> DetectionResult {
+        detector.count(hits: scorers.reduce(0) { $0 + $1.cacheHits }, lookups: scorers.reduce(0) { $0 + $1.cacheLookups })
         let parameters = detector.parameters
         let options = detector.options
         let gamma = parameters.effectiveGamma

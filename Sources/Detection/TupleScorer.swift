@@ -41,6 +41,7 @@ public final class TupleScorer {
     private var counters = Counters()
     private var seen = TupleSet()
     private let contextCache: ContextCache?
+    private let verdicts: TupleVerdictCache.Table?
     private let greenThreshold: UInt32
     /// - Parameter commonTuples: tuples to leave out; its context width must be the scheme's.
     public convenience init(partition: GreenListPartition, deduplicate: Bool = true, recordStatuses: Bool = false,
@@ -53,7 +54,8 @@ public final class TupleScorer {
 
     /// `commonTuples` has been checked against the context width.
     init(partition: GreenListPartition, deduplicate: Bool, recordStatuses: Bool, contextCache: ContextCache?,
-         commonTuples: CommonTuples?) {
+         verdicts: TupleVerdictCache.Table? = nil, commonTuples: CommonTuples?) {
+        self.verdicts = verdicts
         self.commonTuples = commonTuples
         self.partition = partition
         self.deduplicate = deduplicate
@@ -67,9 +69,13 @@ public final class TupleScorer {
 
     deinit { window.deallocate() }
 
+    /// Tuples answered by the shared verdict cache, and tuples looked up in it.
+    public var cacheHits: Int { counters.hits }
+    public var cacheLookups: Int { counters.lookups }
+
     /// The running counts; `filled` of the window's h tokens are valid until the first h arrive.
     private struct Counters {
-        var tokens = 0, scored = 0, green = 0, skipped = 0, filled = 0
+        var tokens = 0, scored = 0, green = 0, skipped = 0, filled = 0, hits = 0, lookups = 0
     }
 
     /// Feeds the next token of the text.
@@ -93,7 +99,7 @@ public final class TupleScorer {
                               statuses: inout [TokenStatus], record: Bool, scorer: TupleScorer) throws(WatermarkError) {
         let h = scorer.h, window = scorer.window, dedup = scorer.deduplicate
         let threshold = scorer.greenThreshold, cache = scorer.contextCache, partition = scorer.partition
-        let common = scorer.commonTuples
+        let common = scorer.commonTuples, verdicts = scorer.verdicts
         for token in tokens {
             defer {
                 c.tokens += 1
@@ -121,14 +127,33 @@ public final class TupleScorer {
                     continue
                 }
             }
-            let score: UInt32
-            if let cache {
-                score = try cache.score(of: token, after: window, partition: partition)
+            let isGreen: Bool
+            if let verdicts, TupleVerdictCache.Table.cacheable(token) {
+                // h = 1 here: the context is window[0].
+                c.lookups += 1
+                if let known = verdicts.lookup(context: window[0], token: token) {
+                    c.hits += 1
+                    isGreen = known
+                } else {
+                    let score: UInt32
+                    if let cache {
+                        score = try cache.score(of: token, after: window, partition: partition)
+                    } else {
+                        score = try partition.score(of: token, afterContext: UnsafeBufferPointer(window))
+                    }
+                    isGreen = score < threshold
+                    verdicts.store(context: window[0], token: token, green: isGreen)
+                }
             } else {
-                score = try partition.score(of: token, afterContext: UnsafeBufferPointer(window))
+                let score: UInt32
+                if let cache {
+                    score = try cache.score(of: token, after: window, partition: partition)
+                } else {
+                    score = try partition.score(of: token, afterContext: UnsafeBufferPointer(window))
+                }
+                isGreen = score < threshold
             }
             c.scored += 1
-            let isGreen = score < threshold
             if isGreen { c.green += 1 }
             if record { statuses.append(isGreen ? .green : .red) }
         }

@@ -18,10 +18,11 @@ final class DetectorObject: Sendable {
 
     init(keys: [WatermarkKey], parameters: SchemeParameters, options: DetectionOptions, tokenizer: DetectionTokenizer?,
          calibration: CalibrationFile?, describe: @escaping @Sendable (DetectionError) -> ABIFailure) throws(ABIFailure) {
+        let cache = TupleVerdictCache()  // shared by the pooled pipelines, so by the caller's threads
         @Sendable func make() throws(ABIFailure) -> PipelineBox {
             do {
                 return PipelineBox(try DetectionPipeline(keys: keys, parameters: parameters, options: options, tokenizer: tokenizer,
-                                                         calibration: calibration))
+                                                         calibration: calibration, tupleCache: cache))
             } catch { throw describe(error) }
         }
         let first = try make()

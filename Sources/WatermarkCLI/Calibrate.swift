@@ -113,7 +113,8 @@ struct Calibrate: ParsableCommand {
     private func pipeline(_ keys: [WatermarkKey], _ parameters: SchemeParameters, _ options: DetectionOptions,
                           _ tokenizer: LoadedTokenizer) throws -> DetectionPipeline {
         do {
-            let pipeline = try DetectionPipeline(keys: keys, parameters: parameters, options: options, tokenizer: tokenizer.detection)
+            let pipeline = try DetectionPipeline(keys: keys, parameters: parameters, options: options, tokenizer: tokenizer.detection,
+                                                 tupleCache: TupleVerdictCache())
             if !options.attribution { Messages.warn(pipeline.warnings, commonTuples: common.path, calibration: nil) }
             return pipeline
         } catch {

@@ -60,6 +60,14 @@ struct Detect: ParsableCommand {
     @Flag(name: .customLong("no-seed-cache"), help: .hidden)
     var noSeedCache = false
 
+    /// Scores every tuple without the shared verdict cache (for tests and benchmarks).
+    @Flag(name: .customLong("no-tuple-cache"), help: .hidden)
+    var noTupleCache = false
+
+    /// Prints the shared verdict cache's hit rate on standard error at the end.
+    @Flag(name: .customLong("cache-stats"), help: .hidden)
+    var cacheStats = false
+
     /// Input is read in blocks of this many bytes (tests make it small to exercise the seams).
     @Option(name: .customLong("chunk-bytes"), help: .hidden)
     var chunkBytes = 1 << 16
@@ -107,6 +115,10 @@ struct Detect: ParsableCommand {
                 batch.fail(message, source: source, id: id)
             }
         })
+        if cacheStats, let cache = setup.tupleCache {
+            let rate = cache.lookups > 0 ? Double(cache.hits) / Double(cache.lookups) : 0
+            Console.note("tuple cache: \(cache.hits) hits of \(cache.lookups) lookups (\(DetectionSummary.format(100 * rate, digits: 3))%)")
+        }
         try batch.finish()
     }
 
@@ -116,6 +128,8 @@ struct Detect: ParsableCommand {
         let parameters: SchemeParameters
         let options: DetectionOptions
         let calibration: CalibrationFile?
+        /// Shared by every thread's pipeline.
+        let tupleCache: TupleVerdictCache?
     }
 
     private func loadSetup() throws -> Setup {
@@ -133,7 +147,8 @@ struct Detect: ParsableCommand {
                 throw Messages.setup(error, commonTuples: common.path, calibration: path)
             }
         }
-        return Setup(keys: loadedKeys, parameters: parameters, options: options, calibration: file)
+        return Setup(keys: loadedKeys, parameters: parameters, options: options, calibration: file,
+                     tupleCache: noTupleCache ? nil : TupleVerdictCache())
     }
 
     /// The pipeline: keys, tokenizer, common-tuple list and calibration file, checked against
@@ -161,7 +176,7 @@ struct Detect: ParsableCommand {
                                  rate: Double) throws -> DetectionPipeline {
             do {
                 return try DetectionPipeline(keys: setup.keys, parameters: setup.parameters, options: setup.options,
-                                             tokenizer: tokenizer, calibration: setup.calibration)
+                                             tokenizer: tokenizer, calibration: setup.calibration, tupleCache: setup.tupleCache)
             } catch {
                 throw Messages.setup(error, commonTuples: commonPath, calibration: calibrationPath, rate: rate)
             }

@@ -14,6 +14,8 @@ public struct DetectionSetup: Sendable {
     public let options: DetectionOptions
     public let tokenizer: DetectionTokenizer
     public let calibration: CalibrationFile?
+    /// Verdicts shared by every worker thread's pipelines.
+    public let tupleCache = TupleVerdictCache()
     /// Things to tell the operator at start (a key file others can read, a calibration file
     /// whose rate is not demonstrated); detection goes on.
     public let warnings: [String]
@@ -89,7 +91,8 @@ public struct DetectionSetup: Sendable {
         var options = options
         options.windowedScan = scan
         options.attribution = attribution
-        return try DetectionPipeline(keys: keys, parameters: parameters, options: options, tokenizer: tokenizer, calibration: calibration)
+        return try DetectionPipeline(keys: keys, parameters: parameters, options: options, tokenizer: tokenizer, calibration: calibration,
+                                     tupleCache: tupleCache)
     }
 }
 

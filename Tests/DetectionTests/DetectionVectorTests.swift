@@ -26,19 +26,25 @@ struct DetectionVectorTests {
         let key = try WatermarkKey(bytes: #require([UInt8](hex: c.key)))
         var options = DetectionOptions()
         options.deduplicate = c.dedup
-        for cache in [true, false] {
-            options.cacheSeeds = cache
+        // Every way of scoring: with and without the seed cache, without the shared verdict
+        // cache, and with a small one (many collisions), twice so that the second pass hits.
+        let shared = TupleVerdictCache(slotsPerKey: 1024)
+        for (seeds, verdicts, passes) in [(true, nil, 1), (false, nil, 1), (true, shared, 2), (false, shared, 2)] as [(Bool, TupleVerdictCache?, Int)] {
+            options.cacheSeeds = seeds
             let detector = try Detector(keys: [key], parameters: SchemeParameters(gamma: c.gamma, contextWidth: c.contextWidth),
-                                        options: options)
-            let r = try detector.detect(c.ids)
-            #expect(r.scored == c.scored)
-            #expect(r.green == c.green)
-            #expect(abs(r.z - c.z) <= 1e-9 * max(1, abs(c.z)))
-            // Relative precision of p itself, i.e. absolute precision of its log.
-            #expect(abs(r.log10p - c.log10p) <= 1e-9 * max(1, abs(c.log10p)), "log10p \(r.log10p) vs \(c.log10p)")
-            #expect(r.tokens == c.ids.count)
-            #expect(r.keyID == key.keyID)
+                                        options: options, tupleCache: verdicts)
+            for _ in 0..<passes {
+                let r = try detector.detect(c.ids)
+                #expect(r.scored == c.scored)
+                #expect(r.green == c.green)
+                #expect(abs(r.z - c.z) <= 1e-9 * max(1, abs(c.z)))
+                // Relative precision of p itself, i.e. absolute precision of its log.
+                #expect(abs(r.log10p - c.log10p) <= 1e-9 * max(1, abs(c.log10p)), "log10p \(r.log10p) vs \(c.log10p)")
+                #expect(r.tokens == c.ids.count)
+                #expect(r.keyID == key.keyID)
+            }
         }
+        if c.contextWidth == 1 && c.scored > 0 { #expect(shared.hits > 0) }
     }
 }
 

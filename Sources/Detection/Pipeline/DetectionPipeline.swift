@@ -33,6 +33,7 @@ public final class DetectionPipeline {
     private let keys: [WatermarkKey]
     private let requestedOptions: DetectionOptions
     private let calibration: CalibrationFile?
+    private let tupleCache: TupleVerdictCache?
 
     /// - Parameters:
     ///   - keys: one or more keys; the result names the best by keyID and corrects the
@@ -41,13 +42,16 @@ public final class DetectionPipeline {
     ///     against (ids carry no tokenizer of their own: they are taken to come from it).
     ///   - calibration: a file from ``Calibrator`` for exactly this key, tokenizer and options;
     ///     its threshold for `options.falsePositiveRate` decides the verdict.
+    ///   - tupleCache: green/red verdicts shared with the other pipelines (threads) of a run
+    ///     using the same keys (see ``TupleVerdictCache``); nil scores every tuple.
     public init(keys: [WatermarkKey], parameters: SchemeParameters = .defaults,
                 options: DetectionOptions = DetectionOptions(), tokenizer: DetectionTokenizer?,
-                calibration: CalibrationFile? = nil) throws(DetectionError) {
+                calibration: CalibrationFile? = nil, tupleCache: TupleVerdictCache? = nil) throws(DetectionError) {
         guard !keys.isEmpty else { throw .noKeys }
         self.keys = keys
         requestedOptions = options
         self.calibration = calibration
+        self.tupleCache = tupleCache
         var options = try options.validated()
         var warnings: [DetectionWarning] = []
         if let list = options.commonTuples {
@@ -80,7 +84,7 @@ public final class DetectionPipeline {
         self.tokenizer = tokenizer
         self.calibrationThreshold = threshold
         self.warnings = warnings
-        detector = try Detector(keys: keys, parameters: parameters, options: options)
+        detector = try Detector(keys: keys, parameters: parameters, options: options, tupleCache: tupleCache)
     }
 
     /// What a calibration file made with this pipeline records, and what a file used with it
@@ -165,7 +169,8 @@ extension DetectionPipeline {
     /// A new pipeline made from the same keys, parameters, options, tokenizer and calibration
     /// file, for another thread (the tokenizer and common-tuple list are shared, not copied).
     public func replica() throws(DetectionError) -> DetectionPipeline {
-        try DetectionPipeline(keys: keys, parameters: parameters, options: requestedOptions, tokenizer: tokenizer, calibration: calibration)
+        try DetectionPipeline(keys: keys, parameters: parameters, options: requestedOptions, tokenizer: tokenizer, calibration: calibration,
+                              tupleCache: tupleCache)
     }
 
     /// Scores every document under `paths` (files, folders, `.jsonl` files; see ``Documents``)

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Detection at corpus scale (docs/BENCHMARKS.md, "Corpus scale"), in one run, same text:
+
+1. the held-out text of every language of the corpus (Tools/fetch-corpus.sh), JSON Lines;
+2. `watermark tokenize --jsonl` (1 thread): the floor, tokenizing alone;
+3. `watermark detect --jsonl --json` with --threads 1 and 2, with the shared tuple cache and
+   without (--no-tuple-cache), and the cache's hit rate (--cache-stats);
+4. Hugging Face `tokenizers` (the default model's tokenizer, from its GGUF through
+   transformers) alone, and `tokenizers` + transformers' WatermarkDetector on a sample of the
+   documents (it is too slow for all of them);
+5. with --spark, Tools/spark/detect_job.py in local[2] on the same file;
+6. with --stream-gib N, the streaming check: detect on N GiB of JSON Lines (the corpus
+   repeated) against 1/8 of it, peak RSS of each.
+
+Run in the Python test environment (transformers, tokenizers): 
+    $(Tools/python-env.sh)/bin/python Tools/corpus_bench.py [--spark] [--stream-gib 1]
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CLI = REPO / ".build" / "release" / "watermark"
+CACHE = Path(os.environ.get("WATERMARK_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "swift-watermark")
+MODEL = CACHE / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def timed(cmd, **kw):
+    """Wall seconds, standard error and exit status of a child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
+    _, err = proc.communicate()
+    return time.perf_counter() - start, err, proc.returncode
+
+
+def peak_rss(cmd):
+    out = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", *map(str, cmd)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return int(re.search(r"MAXRSS (\d+)", out.stderr).group(1)) / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--spark", action="store_true")
+    parser.add_argument("--stream-gib", type=float, default=0)
+    parser.add_argument("--hf-docs", type=int, default=40)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="corpus-bench-"))
+    key = work / "key.hex"
+    key.write_text(hashlib.sha256(b"corpus bench key").hexdigest() + "\n")
+    key.chmod(0o600)
+    corpus = work / "heldout.jsonl"
+    langs = sorted(p.name for p in (CACHE / "corpus").iterdir() if (p / "heldout.jsonl").is_file() and p.name != "en-small")
+    with open(corpus, "w") as f:
+        for lang in langs:
+            for i, line in enumerate((CACHE / "corpus" / lang / "heldout.jsonl").read_text().splitlines()):
+                f.write(json.dumps({"id": f"{lang}-{i}", "text": json.loads(line)["text"]}, ensure_ascii=False) + "\n")
+    texts = [json.loads(l)["text"] for l in corpus.read_text().splitlines()]
+    mb = corpus.stat().st_size / 1e6
+    docs = len(texts)
+    print(f"corpus: {docs} documents, {mb:.1f} MB, languages: {', '.join(langs)}")
+
+    rows = []
+    def row(name, seconds, note=""):
+        rows.append((name, seconds, note))
+
+    t, _, _ = timed([str(CLI), "tokenize", "--jsonl", str(corpus)])
+    row("tokenize alone, 1 thread (the floor)", t)
+    stats = ""
+    for threads in (1, 2):
+        for cache in (True, False):
+            extra = [] if cache else ["--no-tuple-cache"]
+            t, err, code = timed([str(CLI), "detect", "--jsonl", "--json", "--key-file", str(key), "--threads", str(threads),
+                                  "--cache-stats", *extra, str(corpus)])
+            assert code in (0, 1), err[-1000:]
+            m = re.search(r"tuple cache: (\d+) hits of (\d+) lookups", err)
+            if m and cache:
+                stats = f"{int(m.group(1)) / int(m.group(2)):.1%} of {int(m.group(2))} lookups"
+            row(f"detect, {threads} thread{'s' if threads > 1 else ''}, {'shared tuple cache' if cache else 'no tuple cache'}", t)
+
+    # Hugging Face tokenizers alone, on every document; WatermarkDetector on a sample.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from transformers import AutoConfig, AutoTokenizer, WatermarkDetector, WatermarkingConfig
+    import torch
+    torch.set_num_threads(1)
+    tok = AutoTokenizer.from_pretrained(str(MODEL.parent), gguf_file=MODEL.name)
+    start = time.perf_counter()
+    encoded = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
+    hf_tok = time.perf_counter() - start
+    row("Hugging Face tokenizers alone (1 thread)", hf_tok)
+    config = AutoConfig.from_pretrained(str(MODEL.parent), gguf_file=MODEL.name)
+    hf = WatermarkDetector(model_config=config, device="cpu",
+                           watermarking_config=WatermarkingConfig(greenlist_ratio=0.25, bias=2.0, context_width=1, seeding_scheme="lefthash"))
+    sample = list(range(0, docs, max(1, docs // args.hf_docs)))[:args.hf_docs]
+    sample_bytes = sum(len(texts[i].encode()) for i in sample)
+    start = time.perf_counter()
+    for i in sample:
+        ids = tok(texts[i], add_special_tokens=False)["input_ids"]
+        if len(ids) > 2:
+            hf(torch.tensor([ids]))
+    hf_det = time.perf_counter() - start
+    hf_det_full = hf_det * mb * 1e6 / sample_bytes
+    row(f"Hugging Face tokenizers + WatermarkDetector (1 thread; {len(sample)} documents, scaled)", hf_det_full)
+
+    if args.spark:
+        spark_py = REPO / "Tools" / "spark"
+        venv = subprocess.run([str(spark_py / "spark-env.sh")], capture_output=True, text=True, check=True).stdout.strip()
+        submit = Path(venv) / "bin" / "spark-submit"
+        py = str(Path(venv) / "bin" / "python")
+        env = dict(os.environ, PYSPARK_PYTHON=py, PYSPARK_DRIVER_PYTHON=py, SPARK_LOCAL_IP="127.0.0.1")
+        t, err, code = timed([str(submit), "--master", "local[2]", "--driver-memory", "2g", "--conf", "spark.ui.enabled=false",
+                              str(spark_py / "detect_job.py"), "--input", str(corpus), "--output", str(work / "spark-out"),
+                              "--key-file", str(key), "--tokenizer", str(MODEL)], env=env)
+        assert code == 0, err[-2000:]
+        row("Spark local[2], detect_job.py (JVM start and output writing included)", t)
+
+    floor = rows[0][1]
+    two = next(s for n, s, _ in rows if n.startswith("detect, 2 threads, shared"))
+    one = next(s for n, s, _ in rows if n.startswith("detect, 1 thread, shared"))
+    print(f"tuple cache hit rate: {stats}")
+    print("| run | s | MB/s | documents/s | vs tokenize alone | vs detect, 2 threads |")
+    print("|---|---|---|---|---|---|")
+    for name, seconds, _ in rows:
+        print(f"| {name} | {seconds:.2f} | {mb / seconds:.2f} | {docs / seconds:.0f} | {floor / seconds:.2f} | {two / seconds:.2f} |")
+    print(f"two threads vs one: {one / two:.2f}x")
+
+    if args.stream_gib:
+        big = work / "big.jsonl"
+        small = work / "small.jsonl"
+        data = corpus.read_bytes()
+        target = int(args.stream_gib * (1 << 30))
+        with open(big, "wb") as f:
+            written = 0
+            while written < target:
+                f.write(data)
+                written += len(data)
+        with open(small, "wb") as f:
+            written = 0
+            while written < target // 8:
+                f.write(data)
+                written += len(data)
+        for path in (small, big):
+            rss = peak_rss([CLI, "detect", "--jsonl", "--json", "--key-file", key, "--threads", 2, path])
+            print(f"streaming: {path.stat().st_size / 2**30:.3f} GiB -> peak RSS {rss:.1f} MiB")
+        big.unlink()
+        small.unlink()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""Detection at corpus scale on Apache Spark: every document of a JSON Lines or Parquet corpus
+scored for the greenlist-v1 watermark by the swift_watermark package (the Swift library
+through its C ABI, so each answer is `watermark detect --json`'s to the bit), inside
+mapInArrow on the executors; results written with the input's ids as Parquet and JSON Lines,
+and a summary.
+
+    spark-submit Tools/spark/detect_job.py --input corpus.jsonl --output out/ \\
+        --key-file my.key --tokenizer SmolLM2-135M-Instruct.Q4_1.gguf
+
+Output (under --output):
+  parquet/   one row a document: id, verdict, keyID, tokens, scored, green, z, p, log10p,
+             pAdjusted, log10pAdjusted, keysTried, calibrated, error, and `result`: the
+             document's whole JSON object as `watermark detect --json` writes it (with "id",
+             less "source" and "index"), or {"id", "error"} for a document that failed
+  jsonl/     the `result` objects, one a line (Spark part files)
+  summary/   one JSON object: documents, watermarked, watermarkedShare, tooShort, errors
+The summary is also printed. Key files and the tokenizer are opened on the executors by the
+paths given, or by file name from what `spark-submit --files` shipped (SparkFiles).
+"""
+import argparse
+import json
+import os
+import sys
+
+OUTPUT_FIELDS = [("verdict", "string"), ("keyID", "string"), ("tokens", "int64"), ("scored", "int64"), ("green", "int64"),
+                 ("z", "float64"), ("p", "float64"), ("log10p", "float64"), ("pAdjusted", "float64"),
+                 ("log10pAdjusted", "float64"), ("keysTried", "int64"), ("calibrated", "bool")]
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="detect_job.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("--input", required=True, help="JSON Lines file or folder, or Parquet (by --format or the extension)")
+    p.add_argument("--format", choices=["jsonl", "parquet"], help="input format (default: parquet for .parquet paths, else jsonl)")
+    p.add_argument("--output", required=True, help="folder for parquet/, jsonl/ and summary/ (must not exist)")
+    p.add_argument("--key-file", action="append", required=True, help="a key file; repeat for several keys")
+    p.add_argument("--tokenizer", required=True, help="the tokenizer (GGUF, tokenizer.json or tiktoken file)")
+    p.add_argument("--id-column", default="id")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--ids-column", default="ids", help="token ids, for documents without text")
+    p.add_argument("--gamma", type=float, default=0.25)
+    p.add_argument("--context-width", type=int, default=1)
+    p.add_argument("--fpr", type=float, default=1e-4)
+    p.add_argument("--min-tokens", type=int, default=16)
+    p.add_argument("--scan", action="store_true", help="also scan windows (as detect --scan)")
+    p.add_argument("--no-normalize", action="store_true")
+    p.add_argument("--skip-common", help="a common-tuple list (as detect --skip-common)")
+    p.add_argument("--calibration", help="a calibration file (one key only)")
+    p.add_argument("--partitions", type=int, help="repartition the input into this many tasks first")
+    p.add_argument("--threads-per-task", type=int, default=1, help="threads each task scores with (Spark already runs a task per core)")
+    return p.parse_args(argv)
+
+
+def local_path(path):
+    """The path on this executor: as given if it exists here, else the file shipped with --files."""
+    if path is None or os.path.exists(path):
+        return path
+    from pyspark import SparkFiles
+    shipped = SparkFiles.get(os.path.basename(path))
+    return shipped if os.path.exists(shipped) else path
+
+
+_DETECTORS = {}
+
+
+def detector(config):
+    """One Detector per Python worker and configuration: keys and tokenizer load once."""
+    key = json.dumps(config, sort_keys=True)
+    if key not in _DETECTORS:
+        from swift_watermark import Detector, Key
+        keys = [Key.from_file(local_path(k)) for k in config["keys"]]
+        _DETECTORS[key] = Detector(keys, gamma=config["gamma"], context_width=config["context_width"],
+                                   tokenizer=local_path(config["tokenizer"]), false_positive_rate=config["fpr"],
+                                   min_tokens=config["min_tokens"], windowed_scan=config["scan"], normalize=config["normalize"],
+                                   common_tuples=local_path(config["common_tuples"]), calibration=local_path(config["calibration"]))
+    return _DETECTORS[key]
+
+
+def score_batches(config, id_type):
+    """The mapInArrow function: Arrow record batches of (id, text, ids) in, results out."""
+    import pyarrow as pa
+
+    def run(batches):
+        det = detector(config)
+        threads = config["threads"]
+        for batch in batches:
+            columns = batch.to_pydict()
+            ids_col, texts, token_ids = columns["id"], columns["text"], columns["ids"]
+            n = len(ids_col)
+            lines, statuses = [None] * n, [1] * n
+            text_rows = [i for i in range(n) if texts[i] is not None]
+            ids_rows = [i for i in range(n) if texts[i] is None and token_ids[i]]
+            if text_rows:
+                st, ls = det.detect_batch_json([texts[i] for i in text_rows], threads=threads)
+                for i, s, l in zip(text_rows, st, ls):
+                    statuses[i], lines[i] = s, l
+            if ids_rows:
+                st, ls = det.detect_batch_json(ids=[token_ids[i] for i in ids_rows], threads=threads)
+                for i, s, l in zip(ids_rows, st, ls):
+                    statuses[i], lines[i] = s, l
+            out = {f: [] for f, _ in OUTPUT_FIELDS}
+            out["error"], out["result"] = [], []
+            for i in range(n):
+                if lines[i] is None:
+                    message = f"has neither a \"{config['text_column']}\" nor an \"{config['ids_column']}\" value"
+                    if texts[i] is None and token_ids[i] is not None:
+                        message = f"\"{config['ids_column']}\" is empty"
+                    lines[i], statuses[i] = json.dumps({"error": message}), 1
+                record = json.loads(lines[i])
+                record["id"] = ids_col[i]
+                for f, _ in OUTPUT_FIELDS:
+                    out[f].append(record.get(f))
+                out["error"].append(record.get("error"))
+                out["result"].append(json.dumps(record, sort_keys=True, separators=(",", ":")))
+            arrays = [pa.array(ids_col, type=id_type)] + [pa.array(out[f], type=getattr(pa, t)()) for f, t in OUTPUT_FIELDS]
+            arrays += [pa.array(out["error"], type=pa.string()), pa.array(out["result"], type=pa.string())]
+            yield pa.RecordBatch.from_arrays(arrays, names=["id"] + [f for f, _ in OUTPUT_FIELDS] + ["error", "result"])
+
+    return run
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from pyspark.sql import SparkSession, functions as F, types as T
+
+    spark = SparkSession.builder.appName("watermark-detect").getOrCreate()
+    fmt = args.format or ("parquet" if args.input.rstrip("/").endswith(".parquet") else "jsonl")
+    df = spark.read.parquet(args.input) if fmt == "parquet" else spark.read.json(args.input)
+    if args.id_column not in df.columns:
+        raise SystemExit(f"detect_job.py: error: {args.input}: no \"{args.id_column}\" column (name it with --id-column)")
+    text = F.col(args.text_column).cast("string") if args.text_column in df.columns else F.lit(None).cast("string")
+    ids = (F.col(args.ids_column).cast(T.ArrayType(T.LongType())) if args.ids_column in df.columns
+           else F.lit(None).cast(T.ArrayType(T.LongType())))
+    docs = df.select(F.col(args.id_column).alias("id"), text.alias("text"), ids.alias("ids"))
+    if args.partitions:
+        docs = docs.repartition(args.partitions)
+    id_field = docs.schema["id"]
+    import pyarrow as pa
+    from pyspark.sql.pandas.types import to_arrow_type
+    id_type = to_arrow_type(id_field.dataType)
+    schema = T.StructType([id_field] + [T.StructField(f, {"string": T.StringType(), "int64": T.LongType(),
+                                                           "float64": T.DoubleType(), "bool": T.BooleanType()}[t])
+                                        for f, t in OUTPUT_FIELDS]
+                          + [T.StructField("error", T.StringType()), T.StructField("result", T.StringType())])
+    config = {"keys": args.key_file, "tokenizer": args.tokenizer, "gamma": args.gamma, "context_width": args.context_width,
+              "fpr": args.fpr, "min_tokens": args.min_tokens, "scan": args.scan, "normalize": not args.no_normalize,
+              "common_tuples": args.skip_common, "calibration": args.calibration, "threads": args.threads_per_task,
+              "text_column": args.text_column, "ids_column": args.ids_column}
+    results = docs.mapInArrow(score_batches(config, id_type), schema).cache()
+    results.write.parquet(os.path.join(args.output, "parquet"))
+    results.select("result").write.text(os.path.join(args.output, "jsonl"))
+    row = results.agg(F.count(F.lit(1)).alias("documents"),
+                      F.sum((F.col("verdict") == "watermarked").cast("long")).alias("watermarked"),
+                      F.sum((F.col("verdict") == "too-short").cast("long")).alias("tooShort"),
+                      F.sum(F.col("error").isNotNull().cast("long")).alias("errors")).collect()[0]
+    documents = row["documents"]
+    summary = {"documents": documents, "watermarked": row["watermarked"] or 0, "tooShort": row["tooShort"] or 0,
+               "errors": row["errors"] or 0}
+    scored = documents - summary["errors"]
+    summary["watermarkedShare"] = summary["watermarked"] / scored if scored else 0.0
+    spark.createDataFrame([summary]).coalesce(1).write.json(os.path.join(args.output, "summary"))
+    print(json.dumps(summary, sort_keys=True))
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main()
