@@ -13,7 +13,7 @@ struct TupleVerdictCacheTests {
     @Test func racingThreadsOnATinyTableGiveTheUncachedAnswers() throws {
         var rng = SeededGenerator(seed: 14)
         let key = try seededKey(&rng)
-        let parameters = SchemeParameters()
+        let parameters = SchemeParameters.defaults
         var documents: [[UInt32]] = []
         for i in 0..<120 {
             documents.append(i % 3 == 0 ? try watermarkedIDs(150, key: key, parameters: parameters, rng: &rng)
@@ -53,7 +53,7 @@ struct TupleVerdictCacheTests {
         let keys = [try seededKey(&rng), try seededKey(&rng)]
         for h in [1, 2, 4] {
             let parameters = try SchemeParameters(gamma: 0.5, contextWidth: h)
-            let ids = try watermarkedIDs(200, key: keys[1], parameters: parameters, rng: &rng)
+            let ids = try watermarkedIDs(200, key: keys[1], parameters: parameters, after: Array(repeating: 1, count: h), rng: &rng)
             let plain = try Detector(keys: keys, parameters: parameters).detect(ids)
             let cache = TupleVerdictCache()
             let cached = try Detector(keys: keys, parameters: parameters, tupleCache: cache)

@@ -50,6 +50,13 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
+def fail(message):
+    """One line on standard error and exit status 2 (written to the descriptor itself: under
+    spark-submit, Python's sys.stderr may not be the process's)."""
+    os.write(2, f"detect_job.py: error: {message}\n".encode())
+    sys.exit(2)
+
+
 def local_path(path):
     """The path on this executor: as given if it exists here, else the file shipped with --files."""
     if path is None or os.path.exists(path):
@@ -111,7 +118,8 @@ def score_batches(config, id_type):
                     out[f].append(record.get(f))
                 out["error"].append(record.get("error"))
                 out["result"].append(json.dumps(record, sort_keys=True, separators=(",", ":")))
-            arrays = [pa.array(ids_col, type=id_type)] + [pa.array(out[f], type=getattr(pa, t)()) for f, t in OUTPUT_FIELDS]
+            arrow = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
+            arrays = [pa.array(ids_col, type=id_type)] + [pa.array(out[f], type=arrow[t]) for f, t in OUTPUT_FIELDS]
             arrays += [pa.array(out["error"], type=pa.string()), pa.array(out["result"], type=pa.string())]
             yield pa.RecordBatch.from_arrays(arrays, names=["id"] + [f for f, _ in OUTPUT_FIELDS] + ["error", "result"])
 
@@ -126,7 +134,7 @@ def main(argv=None):
     fmt = args.format or ("parquet" if args.input.rstrip("/").endswith(".parquet") else "jsonl")
     df = spark.read.parquet(args.input) if fmt == "parquet" else spark.read.json(args.input)
     if args.id_column not in df.columns:
-        raise SystemExit(f"detect_job.py: error: {args.input}: no \"{args.id_column}\" column (name it with --id-column)")
+        fail(f"{args.input}: no \"{args.id_column}\" column (name it with --id-column)")
     text = F.col(args.text_column).cast("string") if args.text_column in df.columns else F.lit(None).cast("string")
     ids = (F.col(args.ids_column).cast(T.ArrayType(T.LongType())) if args.ids_column in df.columns
            else F.lit(None).cast(T.ArrayType(T.LongType())))
@@ -157,7 +165,8 @@ def main(argv=None):
                "errors": row["errors"] or 0}
     scored = documents - summary["errors"]
     summary["watermarkedShare"] = summary["watermarked"] / scored if scored else 0.0
-    spark.createDataFrame([summary]).coalesce(1).write.json(os.path.join(args.output, "summary"))
+    # One line, through Spark so that any output URI works (a DataFrame costs a 2 s job here).
+    spark.sparkContext.parallelize([json.dumps(summary, sort_keys=True)], 1).saveAsTextFile(os.path.join(args.output, "summary"))
     print(json.dumps(summary, sort_keys=True))
     spark.stop()
 

@@ -169,6 +169,8 @@ def test_bad_arguments_are_one_line(work):
     proc = subprocess.run([str(submit), "--master", "local[1]", "--conf", "spark.ui.enabled=false", str(JOB), "--input", str(bad),
                            "--output", str(work / "out-bad"), "--key-file", str(work / "key.hex"), "--tokenizer", str(MODEL)],
                           capture_output=True, text=True, env=env, timeout=600)
+    # spark-submit runs the Python driver with its standard error joined to standard output.
+    output = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert 'no "id" column' in proc.stderr
-    assert KEY.hex() not in proc.stdout + proc.stderr
+    assert f'detect_job.py: error: {bad}: no "id" column (name it with --id-column)' in output
+    assert KEY.hex() not in output
