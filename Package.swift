@@ -89,7 +89,7 @@ let package = Package(
         // Shared by the test targets only: repository paths, a seeded RNG, vector loading.
         .target(name: "TestSupport", dependencies: ["Evaluation"], path: "Tests/TestSupport"),
         .testTarget(name: "WatermarkTests", dependencies: ["Watermark", "TestSupport"]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Watermark", "Tokenizer", "Evaluation", "TestSupport"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Watermark", "Tokenizer", "Evaluation", "SystemSupport", "TestSupport"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "CryptoSupport", "TestSupport"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "GGUF", "Tokenizer", "TestSupport"]),

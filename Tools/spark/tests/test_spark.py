@@ -130,6 +130,13 @@ def test_every_document_of_a_50_mb_corpus_equals_the_cli(work, corpus):
                        "watermarkedShare": watermarked / (n - errors)}
     summary_files = list((work / "out-jsonl" / "summary").glob("part-*"))
     assert json.loads(summary_files[0].read_text()) == summary
+    # The key is read on the executors and goes nowhere else: not into the log, not into the output.
+    import base64
+    secrets = [KEY.hex(), base64.b64encode(KEY).decode(), base64.b64encode(KEY).decode().rstrip("=")]
+    for f in [work / "out-jsonl.log", *(work / "out-jsonl").rglob("*")]:
+        if f.is_file():
+            data = f.read_bytes().decode("latin-1")
+            assert not any(s in data for s in secrets), f
     print(f"\nspark local[2]: {n} documents, {path.stat().st_size / 2**20:.1f} MiB in {elapsed:.1f} s "
           f"({path.stat().st_size / 2**20 / elapsed:.2f} MiB/s, job start included)")
 
