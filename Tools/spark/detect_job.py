@@ -37,6 +37,9 @@ def parse_args(argv):
     p.add_argument("--id-column", default="id")
     p.add_argument("--text-column", default="text")
     p.add_argument("--ids-column", default="ids", help="token ids, for documents without text")
+    p.add_argument("--id-type", choices=["infer", "string", "long"], default="infer",
+                   help="JSON Lines: the id column's type; giving it skips Spark's schema inference pass, and a line "
+                        "without an id then gets a null one (default: infer)")
     p.add_argument("--gamma", type=float, default=0.25)
     p.add_argument("--context-width", type=int, default=1)
     p.add_argument("--fpr", type=float, default=1e-4)
@@ -132,7 +135,16 @@ def main(argv=None):
 
     spark = SparkSession.builder.appName("watermark-detect").getOrCreate()
     fmt = args.format or ("parquet" if args.input.rstrip("/").endswith(".parquet") else "jsonl")
-    df = spark.read.parquet(args.input) if fmt == "parquet" else spark.read.json(args.input)
+    if fmt == "parquet":
+        df = spark.read.parquet(args.input)
+    elif args.id_type == "infer":
+        df = spark.read.json(args.input)
+    else:
+        # A schema given saves Spark a whole pass over the input to infer one; other fields
+        # of the lines are not read at all.
+        given = T.StringType() if args.id_type == "string" else T.LongType()
+        df = spark.read.schema(T.StructType([T.StructField(args.id_column, given), T.StructField(args.text_column, T.StringType()),
+                                             T.StructField(args.ids_column, T.ArrayType(T.LongType()))])).json(args.input)
     if args.id_column not in df.columns:
         fail(f"{args.input}: no \"{args.id_column}\" column (name it with --id-column)")
     text = F.col(args.text_column).cast("string") if args.text_column in df.columns else F.lit(None).cast("string")
@@ -153,8 +165,10 @@ def main(argv=None):
               "fpr": args.fpr, "min_tokens": args.min_tokens, "scan": args.scan, "normalize": not args.no_normalize,
               "common_tuples": args.skip_common, "calibration": args.calibration, "threads": args.threads_per_task,
               "text_column": args.text_column, "ids_column": args.ids_column}
-    results = docs.mapInArrow(score_batches(config, id_type), schema).cache()
-    results.write.parquet(os.path.join(args.output, "parquet"))
+    # Scored once, into Parquet; the JSON Lines and the summary are read back from it (cheaper
+    # than caching the results: Parquet is columnar and only the needed columns are read).
+    docs.mapInArrow(score_batches(config, id_type), schema).write.parquet(os.path.join(args.output, "parquet"))
+    results = spark.read.parquet(os.path.join(args.output, "parquet"))
     results.select("result").write.text(os.path.join(args.output, "jsonl"))
     row = results.agg(F.count(F.lit(1)).alias("documents"),
                       F.sum((F.col("verdict") == "watermarked").cast("long")).alias("watermarked"),

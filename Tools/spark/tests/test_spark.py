@@ -113,7 +113,7 @@ def test_every_document_of_a_50_mb_corpus_equals_the_cli(work, corpus):
     path, n = corpus
     assert path.stat().st_size >= TARGET_BYTES
     expected = cli_answers(path, work)
-    results, summary, elapsed = run_job(work, path, work / "out-jsonl")
+    results, summary, elapsed = run_job(work, path, work / "out-jsonl", "--id-type", "string")
     assert len(results) == n
     errors = 0
     for doc_id, e in expected.items():
