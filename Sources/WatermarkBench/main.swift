@@ -72,6 +72,35 @@ if let i = arguments.firstIndex(of: "--tokenizer-bench"), i + 1 < arguments.coun
     exit(0)
 }
 
+// `--corpus-tokenize FILE.jsonl --tokenizer PATH`: the floor for corpus detection, tokenizing
+// alone on one thread: every document's "text" read first (not timed), then each tokenized as
+// detection does (normalised, through DetectionTokenizer), best of 3; also without
+// normalisation. Tools/corpus_bench.py compares `watermark detect` with it.
+if let i = arguments.firstIndex(of: "--corpus-tokenize"), i + 1 < arguments.count,
+   let j = arguments.firstIndex(of: "--tokenizer"), j + 1 < arguments.count {
+    var texts: [String] = []
+    var lines = LineReader(stream: try ByteStream(path: arguments[i + 1]))
+    while let line = try lines.nextLine() {
+        if case .text(let t)? = try? JSONLinesDocument.parse(line) { texts.append(t) }
+    }
+    let bytes = texts.reduce(0) { $0 + $1.utf8.count }
+    let bpe = try BPETokenizer.load(path: arguments[j + 1])
+    var figures: [String] = []
+    for normalize in [true, false] {
+        let tokenizer = DetectionTokenizer(bpe, normalize: normalize)
+        var best = Double.infinity, tokens = 0
+        for _ in 0..<3 {
+            let t = now()
+            tokens = 0
+            for text in texts { tokens += tokenizer.ids(for: text).count }
+            best = min(best, Double(now() - t) / 1e9)
+        }
+        figures.append("\"\(normalize ? "normalized" : "raw")_mb_s\": \(format(Double(bytes) / best / 1e6, 3)), \"\(normalize ? "normalized" : "raw")_tokens\": \(tokens)")
+    }
+    print("{\"documents\": \(texts.count), \"bytes\": \(bytes), " + figures.joined(separator: ", ") + "}")
+    exit(0)
+}
+
 // `--profile-processor`: only the processor at V = 49 152, for `perf record`.
 if arguments.contains("--profile-processor") {
     let processor = try WatermarkLogitsProcessor(key: key, parameters: SchemeParameters())
