@@ -2,8 +2,8 @@
 """Load on watermark-server (docs/BENCHMARKS.md, "Detection service"), in one run:
 
 1. documents of about 300 tokens (held-out human text from the small corpus, cut to length);
-2. `watermark detect --jsonl --json` on them: documents/s with one process, and with one
-   process per core on halves of the input (the same cores the service gets);
+2. `watermark detect --jsonl --json` on them: documents/s with --threads 1, and with one
+   thread per core (the same cores the service gets);
 3. the service (`--threads` = cores) under wrk on loopback at 1, 16 and 64 connections, each
    request one document: requests/s, p50 and p99 latency;
 4. with --soak SECONDS, wrk at 16 connections for that long, the server's RSS sampled every
@@ -69,19 +69,14 @@ def documents(work, target=300):
     return cut, counts
 
 
-def cli_rate(key, docs, processes, repeat):
+def cli_rate(key, docs, threads, repeat):
     with tempfile.TemporaryDirectory() as d:
-        parts = []
-        for p in range(processes):
-            path = Path(d) / f"part{p}.jsonl"
-            path.write_text("".join(json.dumps({"text": t}) + "\n" for t in (docs * repeat)[p::processes]))
-            parts.append(path)
+        path = Path(d) / "docs.jsonl"
+        path.write_text("".join(json.dumps({"text": t}) + "\n" for t in docs * repeat))
         start = time.perf_counter()
-        procs = [subprocess.Popen([str(BIN / "watermark"), "detect", "--jsonl", "--json", "--key-file", str(key), str(path)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for path in parts]
-        for p in procs:
-            p.wait()
-            assert p.returncode in (0, 1)
+        proc = subprocess.run([str(BIN / "watermark"), "detect", "--jsonl", "--json", "--threads", str(threads), "--key-file", str(key),
+                               str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert proc.returncode in (0, 1)
         return len(docs) * repeat / (time.perf_counter() - start)
 
 
@@ -118,7 +113,7 @@ def main():
 
     cli1 = cli_rate(key, docs, 1, 40)
     clin = cli_rate(key, docs, cores, 40)
-    print(f"CLI watermark detect --jsonl --json: {cli1:.0f} documents/s (1 process), {clin:.0f} documents/s ({cores} processes)")
+    print(f"CLI watermark detect --jsonl --json: {cli1:.0f} documents/s (--threads 1), {clin:.0f} documents/s (--threads {cores})")
 
     secret, line = run(BIN / "watermark-server", "token", "--name", "bench", "--scope", "full", "--requests-per-minute", 1000000,
                        "--tokens-per-day", 10**12).stdout.strip().split("\n")
@@ -133,7 +128,7 @@ def main():
     wrk(url, 16, 5, env)  # warm-up
     rows = [wrk(url, c, args.seconds, env) for c in (1, 16, 64)]
     print(f"service, {cores} detection threads, wrk on the same machine ({args.seconds} s each):")
-    print("| connections | requests/s | vs CLI (1 process) | vs CLI (%d processes) | p50 ms | p99 ms | non-2xx | errors |" % cores)
+    print("| connections | requests/s | vs CLI (1 thread) | vs CLI (%d threads) | p50 ms | p99 ms | non-2xx | errors |" % cores)
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['connections']} | {r['rps']:.0f} | {r['rps'] / cli1:.2f} | {r['rps'] / clin:.2f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non2xx']} | {r['errors']} |")
