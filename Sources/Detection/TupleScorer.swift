@@ -95,6 +95,14 @@ public final class TupleScorer {
                        scorer: self)
     }
 
+    /// The partition's answer for one tuple, through the seed cache when there is one.
+    @inline(__always)
+    private static func greenByScoring(_ token: UInt32, window: UnsafeMutableBufferPointer<UInt32>, cache: ContextCache?,
+                                       partition: GreenListPartition, threshold: UInt32) throws(WatermarkError) -> Bool {
+        if let cache { return try cache.score(of: token, after: window, partition: partition) < threshold }
+        return try partition.score(of: token, afterContext: UnsafeBufferPointer(window)) < threshold
+    }
+
     private static func score(_ tokens: some Sequence<UInt32>, counters c: inout Counters, seen: inout TupleSet,
                               statuses: inout [TokenStatus], record: Bool, scorer: TupleScorer) throws(WatermarkError) {
         let h = scorer.h, window = scorer.window, dedup = scorer.deduplicate
@@ -135,23 +143,11 @@ public final class TupleScorer {
                     c.hits += 1
                     isGreen = known
                 } else {
-                    let score: UInt32
-                    if let cache {
-                        score = try cache.score(of: token, after: window, partition: partition)
-                    } else {
-                        score = try partition.score(of: token, afterContext: UnsafeBufferPointer(window))
-                    }
-                    isGreen = score < threshold
+                    isGreen = try greenByScoring(token, window: window, cache: cache, partition: partition, threshold: threshold)
                     verdicts.store(context: window[0], token: token, green: isGreen)
                 }
             } else {
-                let score: UInt32
-                if let cache {
-                    score = try cache.score(of: token, after: window, partition: partition)
-                } else {
-                    score = try partition.score(of: token, afterContext: UnsafeBufferPointer(window))
-                }
-                isGreen = score < threshold
+                isGreen = try greenByScoring(token, window: window, cache: cache, partition: partition, threshold: threshold)
             }
             c.scored += 1
             if isGreen { c.green += 1 }

@@ -37,6 +37,30 @@ public enum KeyFile {
         }
     }
 
+    /// A set of keys read from several files, and what a careful caller should say about them.
+    public struct LoadedSet: Sendable {
+        public let keys: [WatermarkKey]
+        /// One line each: a file others can read, a key given twice (used once). Never the key.
+        public let warnings: [String]
+    }
+
+    /// Reads every key in `paths`, in order, each keyID once. Errors name the file.
+    public static func readAll(paths: [String]) throws(WatermarkError) -> LoadedSet {
+        var keys: [WatermarkKey] = [], warnings: [String] = []
+        for path in paths {
+            let loaded = try read(path: path)
+            if loaded.isAccessibleByOthers {
+                warnings.append("\(path): key file is accessible by group or others (mode \(String(loaded.mode, radix: 8))); run chmod 600 on it")
+            }
+            if keys.contains(where: { $0.keyID == loaded.key.keyID }) {
+                warnings.append("\(path): key \(loaded.key.keyID) was already given; using it once")
+                continue
+            }
+            keys.append(loaded.key)
+        }
+        return LoadedSet(keys: keys, warnings: warnings)
+    }
+
     /// Writes `key` as hex to `path` with mode 0600.
     ///
     /// Without `overwrite` an existing file is an error (`O_EXCL`, so no race either). With it,

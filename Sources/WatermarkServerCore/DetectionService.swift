@@ -25,19 +25,10 @@ public struct DetectionSetup: Sendable {
     public init(keyFiles: [String], tokenizerPath: String, normalize: Bool, parameters: SchemeParameters,
                 options base: DetectionOptions, commonTuplesPath: String?, calibrationPath: String?) throws(ServerSetupError) {
         guard !keyFiles.isEmpty else { throw ServerSetupError("no key given: pass --key-file FILE (repeat it for several keys)") }
-        var keys: [WatermarkKey] = [], warnings: [String] = []
-        for path in keyFiles {
-            let loaded: KeyFile.Loaded
-            do { loaded = try KeyFile.read(path: path) } catch { throw ServerSetupError(error.description) }
-            if loaded.isAccessibleByOthers {
-                warnings.append("\(path): key file is accessible by group or others (mode \(String(loaded.mode, radix: 8))); run chmod 600 on it")
-            }
-            if keys.contains(where: { $0.keyID == loaded.key.keyID }) {
-                warnings.append("\(path): key \(loaded.key.keyID) was already given; using it once")
-                continue
-            }
-            keys.append(loaded.key)
-        }
+        let loaded: KeyFile.LoadedSet
+        do { loaded = try KeyFile.readAll(paths: keyFiles) } catch { throw ServerSetupError(error.description) }
+        let keys = loaded.keys
+        var warnings = loaded.warnings
         do {
             tokenizer = DetectionTokenizer(try BPETokenizer.load(path: tokenizerPath), normalize: normalize)
         } catch let error as TokenizerError {

@@ -37,20 +37,10 @@ enum KeyLoading {
             paths = [fromEnvironment]
         }
         guard !paths.isEmpty else { throw CLIFailure("no key given: pass --key-file FILE or set WATERMARK_KEY_FILE") }
-        var keys: [WatermarkKey] = []
-        for path in paths {
-            let loaded: KeyFile.Loaded
-            do { loaded = try KeyFile.read(path: path) } catch { throw CLIFailure(error.description) }
-            if loaded.isAccessibleByOthers {
-                Console.warning("\(path): key file is accessible by group or others (mode \(String(loaded.mode, radix: 8))); run chmod 600 on it")
-            }
-            if keys.contains(where: { $0.keyID == loaded.key.keyID }) {
-                Console.warning("\(path): key \(loaded.key.keyID) was already given; using it once")
-                continue
-            }
-            keys.append(loaded.key)
-        }
-        return keys
+        let loaded: KeyFile.LoadedSet
+        do { loaded = try KeyFile.readAll(paths: paths) } catch { throw CLIFailure(error.description) }
+        loaded.warnings.forEach(Console.warning)
+        return loaded.keys
     }
 }
 
