@@ -67,6 +67,8 @@ package enum Processors {
 
 extension Substring {
     fileprivate func trimmingWhitespace() -> Substring {
-        drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\n" }).reversed().reduce(into: "") { $0.append($1) }[...]
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return self[endIndex...] }
+        return self[first...last]
     }
 }

@@ -94,7 +94,7 @@ struct Detect: ParsableCommand {
         var batch = Batch(json: json)
         try OrderedParallel.run(threads: threads ?? Processors.available, state: {
             // The first worker takes the pipeline built (and checked) above; the others build their own.
-            WorkerState(pipeline: firstBox.take() ?? firstBox.replica())
+            WorkerState(pipeline: try? firstBox.next())
         }, produce: { submit in
             try Batch.walk(input: files, chunkBytes: chunkBytes, jsonLines: jsonl) { job in try submit(job) }
         }, work: { state, job in
@@ -289,16 +289,6 @@ struct Detect: ParsableCommand {
         }
         return .report(text: DetectionSummary.text(for: result, source: source), highlighted: highlighted, watermarked: watermarked)
     }
-}
-
-/// The first pipeline, built and checked on the main thread: handed to one worker, and
-/// copied (``DetectionPipeline/replica()``, which only reads it) for the others.
-private final class PipelineHandOff: @unchecked Sendable {
-    private let template: DetectionPipeline
-    private let taken = Mutex(false)
-    init(_ pipeline: DetectionPipeline) { template = pipeline }
-    func take() -> DetectionPipeline? { taken.withLock { t in defer { t = true }; return t ? nil : template } }
-    func replica() -> DetectionPipeline? { try? template.replica() }
 }
 
 /// The tokenizer, loaded once for the whole run by whichever thread needs it first.

@@ -65,10 +65,12 @@ public final class WatermarkService: Sendable {
         return response
     }
 
+    /// Each route and the method it takes.
+    private static let methods: [String: HTTPRequest.Method] = ["/v1/detect": .post, "/v1/detect/batch": .post, "/healthz": .get,
+                                                                "/readyz": .get, "/metrics": .get, "/openapi.json": .get]
+
     private func dispatch(_ request: Request, path: String) async throws(APIFailure) -> Response {
-        let methods: [String: HTTPRequest.Method] = ["/v1/detect": .post, "/v1/detect/batch": .post, "/healthz": .get,
-                                                      "/readyz": .get, "/metrics": .get, "/openapi.json": .get]
-        guard let method = methods[path] else { throw APIFailure(.notFound, "no such route; the API is described at /openapi.json") }
+        guard let method = Self.methods[path] else { throw APIFailure(.notFound, "no such route; the API is described at /openapi.json") }
         guard request.method == method || (method == .get && request.method == .head) else {
             throw APIFailure(.methodNotAllowed, "\(path) takes \(method == .get ? "GET" : "POST") only",
                              allow: method == .get ? "GET, HEAD" : "POST")

@@ -181,11 +181,10 @@ extension DetectionPipeline {
     public func calibrationSamples(in paths: [String], keepStatuses: Bool, threads: Int = 1, onError: (InputError) -> Void,
                                    onDocument: () -> Void = {}) throws(DetectionError) -> [CalibrationSample] {
         var samples: [CalibrationSample] = []
-        let first = PipelineCell(self)
+        let first = PipelineHandOff(self)
         do {
             try OrderedParallel.run(threads: threads, state: { () -> Result<DetectionPipeline, DetectionError> in
-                if let mine = first.take() { return .success(mine) }
-                return Result { () throws(DetectionError) in try first.template.replica() }
+                Result { () throws(DetectionError) in try first.next() }
             }, produce: { submit in
                 try Documents.forEach(in: paths, onError: { error, _ in onError(error) }) { item in try submit(item) }
             }, work: { pipeline, item -> Result<CalibrationSample?, DetectionError> in
@@ -214,18 +213,22 @@ extension DetectionPipeline {
     }
 }
 
-/// Hands this pipeline to the first worker and lets the others copy it, across threads.
-private final class PipelineCell: @unchecked Sendable {
-    // Guarded by `lock`; `template` is only read (replica() reads immutable state).
-    let template: DetectionPipeline
+/// One pipeline for each of several threads: the first caller gets the pipeline itself (built
+/// and checked once), every later one a ``DetectionPipeline/replica()`` of it, which only reads
+/// it.
+public final class PipelineHandOff: @unchecked Sendable {
+    // `taken` is guarded by `lock`; `template`'s state that replica() reads never changes.
+    private let template: DetectionPipeline
     private var taken = false
     private let lock = NSLock()
-    init(_ pipeline: DetectionPipeline) { template = pipeline }
-    func take() -> DetectionPipeline? {
+
+    public init(_ pipeline: DetectionPipeline) { template = pipeline }
+
+    public func next() throws(DetectionError) -> DetectionPipeline {
         lock.lock()
-        defer { lock.unlock() }
-        if taken { return nil }
+        let first = !taken
         taken = true
-        return template
+        lock.unlock()
+        return first ? template : try template.replica()
     }
 }
