@@ -117,7 +117,7 @@ public enum OpenAPIDocument {
       },
       "DocumentID": {
         "description": "The caller's own id for the document, handed back with its answer.",
-        "oneOf": [{"type": "string", "maxLength": 1024}, {"type": "integer"}, {"type": "null"}]
+        "oneOf": [{"type": "string", "maxLength": 1024}, {"type": "integer", "minimum": -9223372036854775808, "maximum": 9223372036854775807}, {"type": "null"}]
       },
       "Batch": {
         "type": "object",
