@@ -85,6 +85,9 @@ public final class DetectionWorkers: Sendable {
     /// Jobs waiting for a worker.
     public var queued: Int { queue.withLock { $0.count } }
 
+    /// Whether ``shutdown()`` has begun: from then on every new job is refused.
+    public var isClosed: Bool { queue.withLock { $0.closed } }
+
     /// Runs `body` on a worker and returns its result; refuses at once when the queue is full
     /// or the pool is closing, and gives up (unrun) when the deadline passes in the queue.
     public func run<T: Sendable>(deadline: ContinuousClock.Instant,
