@@ -61,37 +61,6 @@ public struct DetectionResult: Sendable, Codable {
     public let commonSkipped: Int?
 }
 
-/// A result with the document it came from (and the fingerprint of the tokenizer that read
-/// it, for text), flattened into one JSON object: the `--json` record of every front end.
-public struct SourcedDetectionResult: Encodable, Sendable {
-    public let source: String
-    /// The document's place in the run, from 0 (see ``Documents/Item/index``).
-    public let index: Int
-    /// The input line's `"id"`, handed back for joining.
-    public let id: JSONValue?
-    public let result: DetectionResult
-    public let tokenizer: String?
-
-    public init(source: String, index: Int, id: JSONValue? = nil, result: DetectionResult, tokenizer: String?) {
-        self.source = source
-        self.index = index
-        self.id = id
-        self.result = result
-        self.tokenizer = tokenizer
-    }
-
-    private enum Keys: String, CodingKey { case source, index, id, tokenizer }
-
-    public func encode(to encoder: any Encoder) throws {
-        try result.encode(to: encoder)
-        var container = encoder.container(keyedBy: Keys.self)
-        try container.encode(source, forKey: .source)
-        try container.encode(index, forKey: .index)
-        try container.encodeIfPresent(id, forKey: .id)
-        try container.encodeIfPresent(tokenizer, forKey: .tokenizer)
-    }
-}
-
 /// A document that could not be scored, in a batch that goes on: its own `--json` record
 /// (`source`, `index`, `id` and the one-line `error`) in place of a result.
 public struct DocumentFailure: Encodable, Sendable {

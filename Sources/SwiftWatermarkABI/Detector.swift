@@ -47,19 +47,6 @@ private func describeWarning(_ warning: DetectionWarning) -> String {
     }
 }
 
-/// The JSON of one result, as `watermark detect --json` writes it less `source` and `index`.
-struct ResultJSON: Encodable {
-    let result: DetectionResult
-    let tokenizer: String?
-    private enum Keys: String, CodingKey { case tokenizer }
-
-    func encode(to encoder: any Encoder) throws {
-        try result.encode(to: encoder)
-        var container = encoder.container(keyedBy: Keys.self)
-        try container.encodeIfPresent(tokenizer, forKey: .tokenizer)
-    }
-}
-
 /// A document's error as one JSON line.
 struct ErrorJSON: Encodable {
     let error: String
@@ -252,7 +239,7 @@ private func detectOne(_ detector: OpaquePointer?, ids: UnsafeBufferPointer<UInt
         let object = try Handle.get(detector, as: DetectorObject.self, "detector")
         let (r, fingerprint) = try object.detect(ids: ids, text: text)
         if let result { fill(result, r) }
-        if let json { json.pointee = cString(JSONLine.string(encoding: ResultJSON(result: r, tokenizer: fingerprint))) }
+        if let json { json.pointee = cString(r.jsonRecord(tokenizer: fingerprint)) }
     }
 }
 
@@ -329,7 +316,7 @@ private func detectBatch(_ detector: OpaquePointer?, count documents: Int, offse
                         let (r, fingerprint) = try object.detect(ids: input.ids, text: input.text)
                         if let base = shared.results.base { fill(base + d, r) }
                         shared.statuses.base?[d] = SWM_OK
-                        shared.lines.base![d] = JSONLine.string(encoding: ResultJSON(result: r, tokenizer: fingerprint))
+                        shared.lines.base![d] = r.jsonRecord(tokenizer: fingerprint)
                     } catch let failure as ABIFailure {
                         shared.statuses.base?[d] = failure.status
                         shared.lines.base![d] = JSONLine.string(encoding: ErrorJSON(error: failure.message))

@@ -68,6 +68,10 @@ struct Detect: ParsableCommand {
     @Flag(name: .customLong("cache-stats"), help: .hidden)
     var cacheStats = false
 
+    /// Slots per key of the shared tuple cache, for measuring its size (hidden).
+    @Option(name: .customLong("tuple-cache-slots"), help: .hidden)
+    var tupleCacheSlots: Int = TupleVerdictCache.defaultSlotsPerKey
+
     /// Input is read in blocks of this many bytes (tests make it small to exercise the seams).
     @Option(name: .customLong("chunk-bytes"), help: .hidden)
     var chunkBytes = 1 << 16
@@ -148,7 +152,7 @@ struct Detect: ParsableCommand {
             }
         }
         return Setup(keys: loadedKeys, parameters: parameters, options: options, calibration: file,
-                     tupleCache: noTupleCache ? nil : TupleVerdictCache())
+                     tupleCache: noTupleCache ? nil : TupleVerdictCache(slotsPerKey: tupleCacheSlots))
     }
 
     /// The pipeline: keys, tokenizer, common-tuple list and calibration file, checked against
@@ -266,7 +270,7 @@ struct Detect: ParsableCommand {
                 let tokenizer = pipeline.tokenizer!
                 let tokens = try pipeline.tokenize(string)
                 return report(try pipeline.detect(ids: tokens), source: source, index: index, id: parsed.id, config: config,
-                              pieces: tokenizer.pieces(for: tokens), tokenizer: tokenizer.fingerprint)
+                              pieces: config.highlight ? tokenizer.pieces(for: tokens) : nil, tokenizer: tokenizer.fingerprint)
             }
         } catch let error as DetectionError {
             throw Messages.document(error, source: source)
@@ -279,8 +283,7 @@ struct Detect: ParsableCommand {
                                pieces: [String]?, ids: [UInt32]? = nil, tokenizer: String? = nil) -> Outcome {
         let watermarked = result.verdict == .watermarked
         if config.json {
-            return .report(text: JSONLine.string(encoding: SourcedDetectionResult(source: source, index: index, id: id, result: result,
-                                                                                  tokenizer: tokenizer)),
+            return .report(text: result.jsonRecord(source: source, index: index, id: id, tokenizer: tokenizer),
                            highlighted: nil, watermarked: watermarked)
         }
         var highlighted: String? = nil

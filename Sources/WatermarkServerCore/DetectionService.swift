@@ -195,8 +195,7 @@ public final class DetectionService: Sendable {
             let json: String
             switch scope {
             case .full:
-                json = JSONLine.string(encoding: FullAnswer(result: result, id: request.id,
-                                                            tokenizer: isText ? setup.tokenizer.fingerprint : nil))
+                json = result.jsonRecord(id: request.id, tokenizer: isText ? setup.tokenizer.fingerprint : nil)
             case .verdict:
                 json = JSONLine.string(encoding: VerdictAnswer(id: request.id, verdict: result.verdict, p: roundedToTwoDigits(result.pAdjusted)))
             }
@@ -230,22 +229,6 @@ public final class DetectionService: Sendable {
 public func roundedToTwoDigits(_ p: Double) -> Double {
     guard p.isFinite, p > 0 else { return p }
     return Double(String(format: "%.1e", p)) ?? p
-}
-
-/// Scope `full`: the object `watermark detect --json` writes for the document (less `source`
-/// and `index`, which name a place in a CLI run), with the caller's `id`.
-struct FullAnswer: Encodable {
-    let result: DetectionResult
-    let id: JSONValue?
-    let tokenizer: String?
-    private enum Keys: String, CodingKey { case id, tokenizer }
-
-    func encode(to encoder: any Encoder) throws {
-        try result.encode(to: encoder)
-        var container = encoder.container(keyedBy: Keys.self)
-        try container.encodeIfPresent(id, forKey: .id)
-        try container.encodeIfPresent(tokenizer, forKey: .tokenizer)
-    }
 }
 
 /// Scope `verdict`: the verdict and the rounded p-value the verdict rests on.

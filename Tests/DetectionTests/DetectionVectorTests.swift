@@ -44,7 +44,9 @@ struct DetectionVectorTests {
                 #expect(r.keyID == key.keyID)
             }
         }
-        if c.contextWidth == 1 && c.scored > 0 { #expect(shared.hits > 0) }
+        // Only tuples with both ids below 2^20 are cached (d012's ids reach 2^32 - 1).
+        let cacheable = zip(c.ids, c.ids.dropFirst()).contains { ($0 | $1) < 1 << 20 }
+        if c.contextWidth == 1 && c.scored > 0 && cacheable { #expect(shared.hits > 0) }
     }
 }
 

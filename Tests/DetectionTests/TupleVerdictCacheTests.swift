@@ -48,6 +48,32 @@ struct TupleVerdictCacheTests {
         #expect(cache.hits > 0 && cache.lookups > cache.hits)
     }
 
+    /// Ids on both sides of 2^20 (the largest the one-word encoding takes) and tuples that
+    /// share a slot: the cached answers are the uncached ones, and only cacheable tuples are
+    /// looked up.
+    @Test func idsAroundTheEncodingsLimitAreExact() throws {
+        var rng = SeededGenerator(seed: 16)
+        let key = try seededKey(&rng)
+        let reference = try Detector(keys: [key], parameters: .defaults)
+        let cache = TupleVerdictCache(slotsPerKey: 1024)
+        let cached = try Detector(keys: [key], parameters: .defaults, tupleCache: cache)
+        let edge: UInt32 = 1 << 20
+        var expectedLookups = 0
+        for _ in 0..<40 {
+            let ids = (0..<300).map { _ in UInt32.random(in: (edge - 200)..<(edge + 200), using: &rng) }
+            let plain = try reference.detect(ids)
+            for _ in 0..<2 {
+                let r = try cached.detect(ids)
+                #expect(r.green == plain.green && r.scored == plain.scored && r.log10p == plain.log10p)
+            }
+            var seen = Set<UInt64>()
+            for (c, t) in zip(ids, ids.dropFirst()) where seen.insert(UInt64(c) << 32 | UInt64(t)).inserted && (c | t) < edge {
+                expectedLookups += 2
+            }
+        }
+        #expect(cache.lookups == expectedLookups && cache.hits > 0)
+    }
+
     @Test func widerContextsAndSeveralKeysAreScoredAsWithoutTheCache() throws {
         var rng = SeededGenerator(seed: 15)
         let keys = [try seededKey(&rng), try seededKey(&rng)]
