@@ -80,14 +80,16 @@ def cli_answers(path, work):
     lines = path.read_text().splitlines()
     ids = [json.loads(l)["id"] for l in lines]
     out = cli("detect", "--jsonl", "--json", "--key-file", work / "key.hex", "--threads", 2, path)
-    answers = {}
+    answers, raw_answers = {}, {}
     for raw in out.stdout.splitlines():
         a = json.loads(raw)
         index = a.pop("index")
-        a.pop("source")
+        source = a.pop("source")
         answers[ids[index]] = a
+        # The line itself less those two fields: what the job's "result" must be, byte for byte.
+        raw_answers[ids[index]] = raw.replace(f',"index":{index}', "", 1).replace(',"source":' + json.dumps(source, ensure_ascii=False), "", 1)
     assert len(answers) == len(lines)
-    return answers
+    return answers, raw_answers
 
 
 def run_job(work, input_path, out, *extra):
@@ -101,18 +103,20 @@ def run_job(work, input_path, out, *extra):
     (work / f"{out.name}.log").write_text(proc.stdout + proc.stderr)
     assert proc.returncode == 0, proc.stderr[-4000:]
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
-    results = {}
+    results, raw_results = {}, {}
     for part in sorted((out / "jsonl").glob("part-*")):
         for raw in part.read_text().splitlines():
             r = json.loads(raw)
             results[r["id"]] = r
+            raw_results[r["id"]] = raw
+    run_job.raw = raw_results
     return results, summary, elapsed
 
 
 def test_every_document_of_a_50_mb_corpus_equals_the_cli(work, corpus):
     path, n = corpus
     assert path.stat().st_size >= TARGET_BYTES
-    expected = cli_answers(path, work)
+    expected, expected_raw = cli_answers(path, work)
     results, summary, elapsed = run_job(work, path, work / "out-jsonl", "--id-type", "string")
     assert len(results) == n
     errors = 0
@@ -123,6 +127,7 @@ def test_every_document_of_a_50_mb_corpus_equals_the_cli(work, corpus):
             assert set(got) == {"id", "error"}, got
         else:
             assert got == e, doc_id
+            assert run_job.raw[doc_id] == expected_raw[doc_id], doc_id
     watermarked = sum(1 for e in expected.values() if e.get("verdict") == "watermarked")
     assert errors == 2 and watermarked >= 8
     assert summary == {"documents": n, "watermarked": watermarked, "errors": errors,
@@ -150,7 +155,7 @@ def test_parquet_in_and_out(work, corpus):
     pq.write_table(table, work / "part.parquet")
     subset = work / "part.jsonl"
     subset.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    expected = cli_answers(subset, work)
+    expected, _ = cli_answers(subset, work)
     results, summary, _ = run_job(work, work / "part.parquet", work / "out-parquet")
     assert summary["documents"] == 4000
     for doc_id, e in expected.items():
