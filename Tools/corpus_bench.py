@@ -8,12 +8,14 @@
 4. Hugging Face `tokenizers` (the default model's tokenizer, from its GGUF through
    transformers) alone, and `tokenizers` + transformers' WatermarkDetector on a sample of the
    documents (it is too slow for all of them);
-5. with --spark, Tools/spark/detect_job.py in local[2] on the same file;
+5. with --spark, Tools/spark/detect_job.py in local[2] on the same file, and with
+   --spark-repeat N also on the file repeated N times (Spark's start-up is fixed), each against
+   `detect --threads 2` on the same file;
 6. with --stream-gib N, the streaming check: detect on N GiB of JSON Lines (the corpus
    repeated) against 1/8 of it, peak RSS of each.
 
 Run in the Python test environment (transformers, tokenizers): 
-    $(Tools/python-env.sh)/bin/python Tools/corpus_bench.py [--spark] [--stream-gib 1]
+    $(Tools/python-env.sh)/bin/python Tools/corpus_bench.py [--spark [--spark-repeat 8]] [--stream-gib 1]
 """
 import argparse
 import hashlib
@@ -50,6 +52,8 @@ def main():
     parser.add_argument("--spark", action="store_true")
     parser.add_argument("--stream-gib", type=float, default=0)
     parser.add_argument("--hf-docs", type=int, default=40)
+    parser.add_argument("--spark-repeat", type=int, default=1,
+                        help="also run Spark (and the CLI with 2 threads, for the ratio) on the corpus repeated this many times")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="corpus-bench-"))
     key = work / "key.hex"
@@ -82,9 +86,14 @@ def main():
     for threads in (1, 2):
         for cache in (True, False):
             extra = [] if cache else ["--no-tuple-cache"]
-            t, err, code = timed([str(CLI), "detect", "--jsonl", "--json", "--key-file", str(key), "--threads", str(threads),
-                                  "--cache-stats", *extra, str(corpus)])
-            assert code in (0, 1), err[-1000:]
+            # Best of 3, as the floor is: on this shared machine a run can be 30% off its neighbour.
+            best = None
+            for _ in range(3):
+                t, err, code = timed([str(CLI), "detect", "--jsonl", "--json", "--key-file", str(key), "--threads", str(threads),
+                                      "--cache-stats", *extra, str(corpus)])
+                assert code in (0, 1), err[-1000:]
+                best = t if best is None else min(best, t)
+            t = best
             m = re.search(r"tuple cache: (\d+) hits of (\d+) lookups", err)
             if m and cache:
                 stats = f"{int(m.group(1)) / int(m.group(2)):.1%} of {int(m.group(2))} lookups"
@@ -123,11 +132,26 @@ def main():
         assert wheels, "build the wheel first: Tools/python/build_wheel.sh"
         subprocess.run([py, "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(wheels[-1])], check=True)
         env = dict(os.environ, PYSPARK_PYTHON=py, PYSPARK_DRIVER_PYTHON=py, SPARK_LOCAL_IP="127.0.0.1")
-        t, err, code = timed([str(submit), "--master", "local[2]", "--driver-memory", "2g", "--conf", "spark.ui.enabled=false",
-                              str(spark_py / "detect_job.py"), "--input", str(corpus), "--output", str(work / "spark-out"), "--id-type", "string",
-                              "--key-file", str(key), "--tokenizer", str(MODEL)], env=env)
-        assert code == 0, err[-2000:]
-        row("Spark local[2], detect_job.py (JVM start and output writing included)", t)
+        spark_rows = []
+        for repeat in sorted({1, args.spark_repeat}):
+            path = corpus
+            if repeat > 1:
+                path = work / f"heldout-x{repeat}.jsonl"
+                with open(path, "wb") as f:
+                    for _ in range(repeat):
+                        f.write(corpus.read_bytes())
+            size = path.stat().st_size / 1e6
+            cli_t, err, code = timed([str(CLI), "detect", "--jsonl", "--json", "--key-file", str(key), "--threads", "2", str(path)])
+            assert code in (0, 1), err[-1000:]
+            t, err, code = timed([str(submit), "--master", "local[2]", "--driver-memory", "2g", "--conf", "spark.ui.enabled=false",
+                                  str(spark_py / "detect_job.py"), "--input", str(path), "--output", str(work / f"spark-out-{repeat}"),
+                                  "--id-type", "string", "--key-file", str(key), "--tokenizer", str(MODEL)], env=env)
+            assert code == 0, err[-2000:]
+            if repeat == 1:
+                row("Spark local[2], detect_job.py (JVM start and output writing included)", t)
+            spark_rows.append((size, cli_t, t))
+            if repeat > 1:
+                path.unlink()
 
     floor = rows[0][1]
     two = next(s for n, s, _ in rows if n.startswith("detect, 2 threads, shared"))
@@ -138,6 +162,11 @@ def main():
     for name, seconds, _ in rows:
         print(f"| {name} | {seconds:.2f} | {mb / seconds:.2f} | {docs / seconds:.0f} | {floor / seconds:.2f} | {two / seconds:.2f} |")
     print(f"two threads vs one: {one / two:.2f}x")
+    if args.spark:
+        print("| corpus MB | CLI --threads 2 s | Spark local[2] s | Spark vs CLI |")
+        print("|---|---|---|---|")
+        for size, cli_t, t in spark_rows:
+            print(f"| {size:.1f} | {cli_t:.2f} | {t:.2f} | {cli_t / t:.2f} |")
 
     if args.stream_gib:
         big = work / "big.jsonl"
