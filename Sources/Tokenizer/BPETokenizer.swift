@@ -46,6 +46,8 @@ public final class BPETokenizer: Sendable {
 
     /// The special tokens among ``addedTokens``.
     public var specialTokens: [AddedToken] { addedTokens.filter(\.isSpecial) }
+    /// Their ids, ascending: detection asks ``isSpecial(_:)`` of every token.
+    private let specialIDs: [UInt32]
 
     // Lookup tables.
     private let tokenStrings: [String?]  // vocabulary spelling by id
@@ -81,6 +83,7 @@ public final class BPETokenizer: Sendable {
         self.normalization = normalization
         self.ignoresMerges = ignoresMerges
         self.addedTokens = addedTokens.sorted { $0.id < $1.id }
+        specialIDs = self.addedTokens.filter(\.isSpecial).map(\.id)
         self.bosTokenID = bosTokenID
         self.eosTokenID = eosTokenID
         self.unknownID = unknownID
@@ -148,8 +151,16 @@ public final class BPETokenizer: Sendable {
     }
 
     /// Whether `id` is a special token.
+    ///
+    /// A range check and a binary search: it was a scan of every added token, per token.
     public func isSpecial(_ id: UInt32) -> Bool {
-        addedTokens.contains { $0.id == id && $0.isSpecial }
+        guard let first = specialIDs.first, let last = specialIDs.last, id >= first, id <= last else { return false }
+        var low = 0, high = specialIDs.count
+        while low < high {
+            let mid = (low + high) / 2
+            if specialIDs[mid] < id { low = mid + 1 } else { high = mid }
+        }
+        return specialIDs[low] == id
     }
 
     // MARK: Decode

@@ -74,6 +74,15 @@ func tinyTokenizer(added: [AddedToken] = [], pre: PreTokenizer = .gpt2) throws -
         #expect(t.decode([300, 256], skipSpecialTokens: true) == "ab")
         #expect(t.decode([300, 256]) == "<|im_end|>ab")
         #expect(t.isSpecial(300) && !t.isSpecial(302))
+        // Specials scattered among ordinary and non-special added ids, in no order: the
+        // lookup agrees with the definition (an added token marked special) for every id.
+        let scattered = [262, 300, 270, 305, 261, 299].enumerated().map { i, id in
+            AddedToken(id: UInt32(id), content: "<s\(i)>", isSpecial: id != 270)
+        }
+        let u = try tinyTokenizer(added: scattered)
+        for id in UInt32(0)..<UInt32(320) {
+            #expect(u.isSpecial(id) == scattered.contains { $0.id == id && $0.isSpecial }, "id \(id)")
+        }
     }
 
     @Test func stripAndSingleWord() throws {
