@@ -131,7 +131,23 @@ private struct RecordWriter {
 
     private mutating func field(_ name: StaticString, _ value: Int) {
         key(name)
-        out.append(contentsOf: String(value).utf8)
+        decimal(value)
+    }
+
+    /// An integer's decimal digits, without a String in between (a record has a dozen).
+    private mutating func decimal(_ value: Int) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 20 digits, reversed
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for k in stride(from: count - 1, through: 0, by: -1) { out.append(d[k]) }
+        }
     }
 
     private mutating func field(_ name: StaticString, _ value: Double) {
@@ -161,7 +177,7 @@ private struct RecordWriter {
         switch v {
         case .null: out.append(contentsOf: Self.nullBytes)
         case .bool(let b): out.append(contentsOf: b ? Self.trueBytes : Self.falseBytes)
-        case .int(let n): out.append(contentsOf: String(n).utf8)
+        case .int(let n): decimal(n)
         case .double(let x): number(x)
         case .string(let s): string(s)
         case .array, .object: exact = false

@@ -69,7 +69,7 @@ public final class TupleVerdictCache: Sendable {
     final class Table: @unchecked Sendable {
         private let slots: UnsafeMutablePointer<Atomic<UInt32>>
         /// log2 of the slot count, and the bits of a mixed tuple left to store.
-        private let indexBits: Int, tagBits: Int
+        private let indexBits: Int, tagBits: UInt64, tagMask: UInt64
         /// The high bit marks a used slot, so the all-zero word is empty.
         private static let used: UInt32 = 1 << 31
         private static let tupleMask: UInt64 = (1 << 40) - 1
@@ -80,7 +80,8 @@ public final class TupleVerdictCache: Sendable {
             var bits = 0
             while 1 << bits < count { bits += 1 }
             indexBits = bits
-            tagBits = 40 - bits
+            tagBits = UInt64(40 - bits)
+            tagMask = (1 << tagBits) - 1
             precondition(tagBits + 2 <= 32, "at least 2^10 slots")
             slots = .allocate(capacity: 1 << bits)
             for i in 0..<(1 << bits) { (slots + i).initialize(to: Atomic(0)) }
@@ -97,8 +98,8 @@ public final class TupleVerdictCache: Sendable {
         /// The slot and the word that names the tuple with `green`'s verdict cleared.
         @inline(__always) private func place(_ context: UInt32, _ token: UInt32) -> (slot: Int, word: UInt32) {
             let mixed = ((UInt64(context) << 20 | UInt64(token)) &* Self.mixer) & Self.tupleMask
-            let tag = UInt32(truncatingIfNeeded: mixed & ((1 << UInt64(tagBits)) - 1))
-            return (Int(truncatingIfNeeded: mixed >> UInt64(tagBits)), Self.used | tag << 1)
+            let tag = UInt32(truncatingIfNeeded: mixed & tagMask)
+            return (Int(truncatingIfNeeded: mixed >> tagBits), Self.used | tag << 1)
         }
 
         /// The cached verdict, or nil.

@@ -172,10 +172,11 @@ enum QuickLine {
             }
         }
 
-        private mutating func literal(_ word: String) -> Bool {
-            let w = Array(word.utf8)
-            guard bytes.count - i >= w.count, UnsafeBufferPointer(rebasing: bytes[i..<(i + w.count)]).elementsEqual(w) else { return false }
-            i += w.count
+        private mutating func literal(_ word: StaticString) -> Bool {
+            let n = word.utf8CodeUnitCount
+            guard bytes.count - i >= n else { return false }
+            for k in 0..<n where bytes[i + k] != word.utf8Start[k] { return false }
+            i += n
             return true
         }
 
