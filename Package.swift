@@ -40,7 +40,10 @@ let package = Package(
         ),
         // The package's one wrapper of OpenSSL (`package` access): Watermark's primitives and
         // the SHA-256 of tokenizer fingerprints.
-        .target(name: "CryptoSupport", dependencies: ["CCryptoShim"]),
+        .target(name: "CryptoSupport", dependencies: ["CCryptoShim", "CBlockCipher"]),
+        // One AES-128 block with the CPU's AES instructions, for single-token tests (OpenSSL's
+        // per-call dispatch costs more than the block); OpenSSL is the fallback and the reference.
+        .target(name: "CBlockCipher"),
         // The package's one place for file system calls: EINTR and errno handled once.
         .target(name: "SystemSupport", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         .target(name: "Watermark", dependencies: [
@@ -88,7 +91,7 @@ let package = Package(
         .executableTarget(name: "WatermarkBench", dependencies: ["Watermark", "Detection", "Tokenizer", "Evaluation", "CCryptoShim"]),
         // Shared by the test targets only: repository paths, a seeded RNG, vector loading.
         .target(name: "TestSupport", dependencies: ["Evaluation"], path: "Tests/TestSupport"),
-        .testTarget(name: "WatermarkTests", dependencies: ["Watermark", "TestSupport"]),
+        .testTarget(name: "WatermarkTests", dependencies: ["Watermark", "CryptoSupport", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Watermark", "Tokenizer", "Evaluation", "SystemSupport", "TestSupport"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "CryptoSupport", "TestSupport"]),

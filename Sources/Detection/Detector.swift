@@ -31,7 +31,11 @@ public final class Detector {
             do { partitions.append(try GreenListPartition(key: key, parameters: parameters)) } catch { throw .watermark(error) }
         }
         self.partitions = partitions
-        self.contextCaches = partitions.map { options.cacheSeeds ? ContextCache(contextWidth: $0.parameters.contextWidth) : nil }
+        var caches: [ContextCache?] = []
+        for partition in partitions {
+            do { caches.append(options.cacheSeeds ? try ContextCache(partition: partition) : nil) } catch { throw .watermark(error) }
+        }
+        self.contextCaches = caches
         self.verdictTables = partitions.map { tupleCache?.table(for: $0) }
         self.tupleCache = tupleCache
     }

@@ -47,9 +47,10 @@ public final class TupleScorer {
     public convenience init(partition: GreenListPartition, deduplicate: Bool = true, recordStatuses: Bool = false,
                             cacheSeeds: Bool = true, commonTuples: CommonTuples? = nil) throws(DetectionError) {
         try CommonTuples.check(commonTuples, contextWidth: partition.parameters.contextWidth)
+        let cache: ContextCache?
+        do { cache = cacheSeeds ? try ContextCache(partition: partition) : nil } catch { throw .watermark(error) }
         self.init(partition: partition, deduplicate: deduplicate, recordStatuses: recordStatuses,
-                  contextCache: cacheSeeds ? ContextCache(contextWidth: partition.parameters.contextWidth) : nil,
-                  commonTuples: commonTuples)
+                  contextCache: cache, commonTuples: commonTuples)
     }
 
     /// `commonTuples` has been checked against the context width.

@@ -156,6 +156,26 @@ public final class GreenListPartition {
         do { try prepared.cipher.setKey(UnsafeRawBufferPointer(seedBuffer)) } catch { throw .crypto(error) }
     }
 
+    /// The AES key of `context`'s seed (its first 16 bytes) into the 16 bytes at `key`, for a
+    /// caller that scores single tokens with ``hardwareScore(of:seedKey:)``.
+    ///
+    /// This is key-derived material: keep it in memory only, and only as long as it is useful.
+    package func seedKey(afterContext context: UnsafeBufferPointer<UInt32>, into key: UnsafeMutableRawPointer) throws(WatermarkError) {
+        try computeSeed(context)
+        key.copyMemory(from: seedBuffer.baseAddress!, byteCount: 16)
+    }
+
+    /// True when ``hardwareScore(of:seedKey:)`` may be used on this CPU.
+    package static var hasHardwareScore: Bool { HardwareAES.isAvailable }
+
+    /// The score of `token` under a seed key from ``seedKey(afterContext:into:)``, with the
+    /// CPU's AES instructions: the same value as ``score(of:prepared:)`` without OpenSSL's
+    /// per-call cost. Only when ``hasHardwareScore``.
+    @inline(__always)
+    package static func hardwareScore(of token: UInt32, seedKey: UnsafeRawPointer) -> UInt32 {
+        HardwareAES.score(key: seedKey, token: token)
+    }
+
     /// Keystream block `index` (the scores of tokens `8·index ..< 8·index + 8`) at the
     /// prepared context, into `output` (16 bytes).
     package func encryptBlock(_ index: Int, prepared: PreparedContext, into output: UnsafeMutableRawBufferPointer) throws(WatermarkError) {

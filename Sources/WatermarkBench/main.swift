@@ -97,6 +97,23 @@ if let i = arguments.firstIndex(of: "--corpus-tokenize"), i + 1 < arguments.coun
         }
         figures.append("\"\(normalize ? "normalized" : "raw")_mb_s\": \(format(Double(bytes) / best / 1e6, 3)), \"\(normalize ? "normalized" : "raw")_tokens\": \(tokens)")
     }
+    // `--with-detect KEYFILE`: the same texts through the whole detection pipeline in this
+    // process (no file reading, no JSON, no tokenizer load), to separate scoring's cost
+    // from the CLI's fixed and I/O costs.
+    if let k = arguments.firstIndex(of: "--with-detect"), k + 1 < arguments.count {
+        let detectKey = try KeyFile.read(path: arguments[k + 1]).key
+        for cached in [true, false] {
+            var best = Double.infinity
+            for _ in 0..<3 {
+                let pipeline = try DetectionPipeline(keys: [detectKey], tokenizer: DetectionTokenizer(bpe),
+                                                     tupleCache: cached ? TupleVerdictCache() : nil)
+                let t = now()
+                for text in texts { _ = try pipeline.detect(text: text) }
+                best = min(best, Double(now() - t) / 1e9)
+            }
+            figures.append("\"detect_\(cached ? "cached" : "uncached")_mb_s\": \(format(Double(bytes) / best / 1e6, 3))")
+        }
+    }
     print("{\"documents\": \(texts.count), \"bytes\": \(bytes), " + figures.joined(separator: ", ") + "}")
     exit(0)
 }

@@ -1,25 +1,71 @@
 import Watermark
 
-/// Keyed AES states of recent contexts, in a direct-mapped table: a hit is one hash, one
-/// compare and one AES block, with no HMAC and no key schedule; a collision re-keys the
-/// slot's cipher in place, so the table never allocates after it fills.
+/// The seeds of recent contexts, in a direct-mapped table: a hit is one hash, one compare and
+/// one AES block, with no HMAC; a collision re-keys the slot in place, so the table never
+/// allocates after it is made.
 ///
 /// Real text reuses a few thousand contexts (at h = 1, the common tokens), so most tuples hit.
 /// The table is owned by a `Detector` and shared by its documents, since short documents
 /// alone would rarely hit.
+///
+/// Two layouts, one answer. Where the CPU has AES instructions a slot is the context and its
+/// 16-byte seed key, 48 bytes in one flat table (192 KiB), and a test is one block made on the
+/// spot; elsewhere a slot keeps an OpenSSL cipher context already keyed. The flat table stays
+/// in cache beside the tokenizer's own tables, where thousands of heap-allocated cipher
+/// contexts did not.
 final class ContextCache {
-    private static let slots = 1 << 12
+    static let slots = 1 << 12
+    /// Bytes per slot of the flat table: the context (32) then the seed key (16).
+    private static let stride = 48
+    private let width: Int
+    /// Flat layout: every slot always holds a context and that context's key (filled at first
+    /// with the all-zero context's), so a lookup never checks for an empty slot.
+    private let table: UnsafeMutableRawPointer?
     private var keys: [SIMD8<UInt32>]
     private var prepared: [PreparedContext?]
-    private let width: Int
 
-    init(contextWidth: Int) {
-        width = contextWidth
-        keys = [SIMD8<UInt32>](repeating: .zero, count: Self.slots)
-        prepared = [PreparedContext?](repeating: nil, count: Self.slots)
+    /// - Parameter hardware: use the CPU's AES instructions (when it has them); false keeps
+    ///   OpenSSL, which tests use to hold one path to the other.
+    init(partition: GreenListPartition, hardware: Bool = GreenListPartition.hasHardwareScore) throws(WatermarkError) {
+        width = partition.parameters.contextWidth
+        if hardware && GreenListPartition.hasHardwareScore {
+            let table = UnsafeMutableRawPointer.allocate(byteCount: Self.slots * Self.stride, alignment: 64)
+            var zeros = [UInt32](repeating: 0, count: width)
+            let seedKey = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
+            defer { seedKey.deallocate() }
+            do {
+                try zeros.withUnsafeMutableBufferPointer { (zero) throws(WatermarkError) in
+                    try partition.seedKey(afterContext: UnsafeBufferPointer(zero), into: seedKey)
+                }
+            } catch {
+                table.deallocate()
+                throw error
+            }
+            for slot in 0..<Self.slots {
+                let base = table + slot * Self.stride
+                base.storeBytes(of: SIMD8<UInt32>.zero, as: SIMD8<UInt32>.self)
+                (base + 32).copyMemory(from: seedKey, byteCount: 16)
+            }
+            self.table = table
+            keys = []
+            prepared = []
+        } else {
+            table = nil
+            keys = [SIMD8<UInt32>](repeating: .zero, count: Self.slots)
+            prepared = [PreparedContext?](repeating: nil, count: Self.slots)
+        }
+    }
+
+    deinit {
+        if let table {
+            // Key-derived material: cleared before the memory goes back to the allocator.
+            table.initializeMemory(as: UInt8.self, repeating: 0, count: Self.slots * Self.stride)
+            table.deallocate()
+        }
     }
 
     /// The score of `token` after `context` (its first `width` entries).
+    @inline(__always)
     func score(of token: UInt32, after context: UnsafeMutableBufferPointer<UInt32>,
                partition: GreenListPartition) throws(WatermarkError) -> UInt32 {
         var key = SIMD8<UInt32>.zero
@@ -29,6 +75,19 @@ final class ContextCache {
             hash = (hash ^ UInt64(context[i])) &* 0xBF58_476D_1CE4_E5B9
         }
         let slot = Int(truncatingIfNeeded: hash >> 52) & (Self.slots - 1)
+        if let table {
+            let base = table + slot * Self.stride
+            if base.loadUnaligned(as: SIMD8<UInt32>.self) != key {
+                try partition.seedKey(afterContext: UnsafeBufferPointer(context), into: base + 32)
+                base.storeBytes(of: key, as: SIMD8<UInt32>.self)
+            }
+            return GreenListPartition.hardwareScore(of: token, seedKey: base + 32)
+        }
+        return try scoreThroughOpenSSL(token, key: key, slot: slot, context: context, partition: partition)
+    }
+
+    private func scoreThroughOpenSSL(_ token: UInt32, key: SIMD8<UInt32>, slot: Int, context: UnsafeMutableBufferPointer<UInt32>,
+                                     partition: GreenListPartition) throws(WatermarkError) -> UInt32 {
         if let entry = prepared[slot] {
             if keys[slot] != key {
                 try partition.rekey(entry, afterContext: UnsafeBufferPointer(context))
