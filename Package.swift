@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Tokenizer", dependencies: ["GGUF", "CryptoSupport", "SystemSupport"]),
         // The one detection pipeline: text → normalised → tokens → scored → calibrated verdict.
         .target(name: "Detection", dependencies: [
-            "Watermark", "Tokenizer", "CryptoSupport", "SystemSupport", .product(name: "SystemPackage", package: "swift-system"),
+            "Watermark", "Tokenizer", "CryptoSupport", "CBlockCipher", "SystemSupport", .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // Text attacks for the robustness evaluation (pure string transforms, seeded).
         .target(name: "Evaluation"),

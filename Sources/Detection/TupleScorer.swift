@@ -122,7 +122,18 @@ public final class TupleScorer {
         let h = scorer.h, window = scorer.window, dedup = scorer.deduplicate
         let threshold = scorer.greenThreshold, cache = scorer.contextCache, partition = scorer.partition
         let common = scorer.commonTuples, verdicts = scorer.verdicts
-        for token in tokens {
+        // At h = 1 the tuple `lookahead` positions on is known now: start loading its verdict
+        // and context slots, so that those misses overlap with this tuple's work.
+        let lookahead = 6
+        let prefetching = h == 1 && tokens.count > lookahead
+        for (position, token) in tokens.enumerated() {
+            if prefetching && position + lookahead < tokens.count {
+                let nextContext = tokens[position + lookahead - 1], nextToken = tokens[position + lookahead]
+                if let verdicts, TupleVerdictCache.Table.cacheable(context: nextContext, token: nextToken) {
+                    verdicts.prefetch(context: nextContext, token: nextToken)
+                }
+                cache?.prefetch(contextToken: nextContext)
+            }
             defer {
                 c.tokens += 1
                 if c.filled == h {

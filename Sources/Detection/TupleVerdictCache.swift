@@ -1,3 +1,4 @@
+internal import CBlockCipher
 import Synchronization
 import Watermark
 
@@ -107,6 +108,11 @@ public final class TupleVerdictCache: Sendable {
             let (slot, word) = place(context, token)
             let entry = slots[slot].load(ordering: .relaxed)
             return entry & ~1 == word ? entry & 1 == 1 : nil
+        }
+
+        /// Starts loading the tuple's slot, ahead of its ``lookup(context:token:)``.
+        @inline(__always) func prefetch(context: UInt32, token: UInt32) {
+            wm_prefetch(slots + place(context, token).slot)
         }
 
         @inline(__always) func store(context: UInt32, token: UInt32, green: Bool) {

@@ -25,6 +25,10 @@ uint32_t wm_block_cipher_score(const uint8_t *key, uint32_t token);
 /// AES-128 of one 16-byte block under `key`, into `out` (for tests against OpenSSL).
 void wm_block_cipher_encrypt(const uint8_t *key, const uint8_t *in, uint8_t *out);
 
+/// Asks the CPU to start loading the cache line at `p`: the detector looks a few tuples ahead
+/// so that its table lookups overlap instead of waiting one after another.
+static inline void wm_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,3 +1,4 @@
+internal import CBlockCipher
 import Watermark
 
 /// The seeds of recent contexts, in a direct-mapped table: a hit is one hash, one compare and
@@ -62,6 +63,16 @@ final class ContextCache {
             table.initializeMemory(as: UInt8.self, repeating: 0, count: Self.slots * Self.stride)
             table.deallocate()
         }
+    }
+
+    /// Starts loading the slot of the one-token context `token` (h = 1), ahead of its use.
+    @inline(__always)
+    func prefetch(contextToken token: UInt32) {
+        guard let table else { return }
+        let hash = (0x9E37_79B9_7F4A_7C15 ^ UInt64(token)) &* 0xBF58_476D_1CE4_E5B9
+        let base = table + (Int(truncatingIfNeeded: hash >> 52) & (Self.slots - 1)) * Self.stride
+        wm_prefetch(base)
+        wm_prefetch(base + 47)
     }
 
     /// The score of `token` after `context` (its first `width` entries).
