@@ -51,7 +51,7 @@ public final class BPETokenizer: Sendable {
 
     // Lookup tables.
     private let tokenStrings: [String?]  // vocabulary spelling by id
-    private let stringToID: [String: UInt32]
+    private let stringToID: SpellingIndex
     private let decodeBytesByID: [[UInt8]]
     let byteIDTable: ByteIDTable
     let pairs: PairTable
@@ -91,10 +91,9 @@ public final class BPETokenizer: Sendable {
         self.decodeBytesByID = decodeBytes
         vocabularySize = tokens.count
 
-        var s2i: [String: UInt32] = [:]
-        s2i.reserveCapacity(tokens.count)
+        var s2i = SpellingIndex(capacity: tokens.count)
         for (i, t) in tokens.enumerated() {
-            if let t, s2i[t] == nil { s2i[t] = UInt32(i) }
+            if let t { s2i.insertIfAbsent(t, value: UInt32(i)) }
         }
         stringToID = s2i
 
@@ -136,8 +135,8 @@ public final class BPETokenizer: Sendable {
     // MARK: Lookup
 
     /// The id of a vocabulary entry or added token, by its vocabulary spelling (`Ġthe`,
-    /// `<|im_end|>`), or `nil`.
-    public func id(for token: String) -> UInt32? { stringToID[token] }
+    /// `<|im_end|>`), or `nil`. Spellings compare as bytes, as in the reference tokenizers.
+    public func id(for token: String) -> UInt32? { stringToID.find(token) }
 
     /// The vocabulary spelling of `id` (GPT-2 byte alphabet, e.g. `Ġthe`), or `nil`.
     public func token(for id: UInt32) -> String? {

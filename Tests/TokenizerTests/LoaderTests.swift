@@ -260,3 +260,32 @@ import Testing
         }
     }
 }
+
+/// The byte-keyed spelling index against a dictionary keyed by the same bytes: first value
+/// wins, joined lookups equal lookups of the joined bytes, canonically equivalent but
+/// different spellings stay apart.
+@Suite("spelling index")
+struct SpellingIndexTests {
+    @Test func agreesWithADictionaryOfBytes() {
+        var rng = SeededGenerator(seed: 4242)
+        let alphabet: [String] = ["a", "b", "Ġ", "é", "e\u{301}", "ß", "日", "🙂", "\u{0}", "ab"]
+        var index = SpellingIndex(capacity: 64)
+        var reference: [[UInt8]: UInt32] = [:]
+        var spellings: [String] = []
+        for i in 0..<3_000 {
+            let s = (0..<Int.random(in: 0...4, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }.joined()
+            spellings.append(s)
+            index.insertIfAbsent(s, value: UInt32(i))
+            if reference[Array(s.utf8)] == nil { reference[Array(s.utf8)] = UInt32(i) }
+        }
+        #expect(index.count == reference.count)
+        for _ in 0..<5_000 {
+            let a = spellings.randomElement(using: &rng)!, b = spellings.randomElement(using: &rng)!
+            #expect(index.find(a) == reference[Array(a.utf8)])
+            #expect(index.find(a, b) == reference[Array(a.utf8) + Array(b.utf8)], "\(a) + \(b)")
+        }
+        // "é" precomposed and decomposed are equal as Strings, not as bytes.
+        #expect(index.find("é") != nil && index.find("e\u{301}") != nil)
+        #expect(index.find("é") != index.find("e\u{301}"))
+    }
+}

@@ -142,25 +142,24 @@ extension BPETokenizer {
             if i >= tokens.count { tokens += [String?](repeating: nil, count: i + 1 - tokens.count) }
             tokens[i] = t.content
         }
-        var ids: [String: UInt32] = [:]
-        ids.reserveCapacity(modelCount)
+        var ids = SpellingIndex(capacity: modelCount)
         for (i, t) in vocabularyTokens.enumerated() {
-            if let t, ids[t] == nil { ids[t] = UInt32(i) }
+            if let t { ids.insertIfAbsent(t, value: UInt32(i)) }
         }
         var rules: [(left: UInt32, right: UInt32, rank: UInt32, merged: UInt32)] = []
         rules.reserveCapacity(merges.count)
         var pairs: [(UInt32, UInt32)] = []
         pairs.reserveCapacity(merges.count)
         for (rank, (a, b)) in merges.enumerated() {
-            guard let l = ids[a] else {
+            guard let l = ids.find(a) else {
                 throw TokenizerError(
                     .invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(a)\" is not in the vocabulary")
             }
-            guard let r = ids[b] else {
+            guard let r = ids.find(b) else {
                 throw TokenizerError(
                     .invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(b)\" is not in the vocabulary")
             }
-            guard let m = ids[a + b] else {
+            guard let m = ids.find(a, b) else {
                 throw TokenizerError(
                     .invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(a + b)\" is not in the vocabulary")
             }
