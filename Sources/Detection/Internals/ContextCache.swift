@@ -31,12 +31,12 @@ final class ContextCache {
         width = partition.parameters.contextWidth
         if hardware && GreenListPartition.hasHardwareScore {
             let table = UnsafeMutableRawPointer.allocate(byteCount: Self.slots * Self.stride, alignment: 64)
-            var zeros = [UInt32](repeating: 0, count: width)
+            let zeros = [UInt32](repeating: 0, count: width)
             let seedKey = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
             defer { seedKey.deallocate() }
             do {
-                try zeros.withUnsafeMutableBufferPointer { (zero) throws(WatermarkError) in
-                    try partition.seedKey(afterContext: UnsafeBufferPointer(zero), into: seedKey)
+                try zeros.withUnsafeBufferPointer { (zero) throws(WatermarkError) in
+                    try partition.seedKey(afterContext: zero, into: seedKey)
                 }
             } catch {
                 table.deallocate()
@@ -65,12 +65,21 @@ final class ContextCache {
         }
     }
 
+    /// The slot of a context: its tokens mixed in one at a time, the top bits kept. One
+    /// definition, for `score` and `prefetch` alike.
+    private static let seedHash: UInt64 = 0x9E37_79B9_7F4A_7C15
+    @inline(__always) private static func mix(_ hash: UInt64, _ token: UInt32) -> UInt64 {
+        (hash ^ UInt64(token)) &* 0xBF58_476D_1CE4_E5B9
+    }
+    @inline(__always) private static func slot(_ hash: UInt64) -> Int {
+        Int(truncatingIfNeeded: hash >> 52) & (slots - 1)
+    }
+
     /// Starts loading the slot of the one-token context `token` (h = 1), ahead of its use.
     @inline(__always)
     func prefetch(contextToken token: UInt32) {
         guard let table else { return }
-        let hash = (0x9E37_79B9_7F4A_7C15 ^ UInt64(token)) &* 0xBF58_476D_1CE4_E5B9
-        let base = table + (Int(truncatingIfNeeded: hash >> 52) & (Self.slots - 1)) * Self.stride
+        let base = table + Self.slot(Self.mix(Self.seedHash, token)) * Self.stride
         wm_prefetch(base)
         wm_prefetch(base + 47)
     }
@@ -80,12 +89,12 @@ final class ContextCache {
     func score(of token: UInt32, after context: UnsafeMutableBufferPointer<UInt32>,
                partition: GreenListPartition) throws(WatermarkError) -> UInt32 {
         var key = SIMD8<UInt32>.zero
-        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var hash = Self.seedHash
         for i in 0..<width {
             key[i] = context[i]
-            hash = (hash ^ UInt64(context[i])) &* 0xBF58_476D_1CE4_E5B9
+            hash = Self.mix(hash, context[i])
         }
-        let slot = Int(truncatingIfNeeded: hash >> 52) & (Self.slots - 1)
+        let slot = Self.slot(hash)
         if let table {
             let base = table + slot * Self.stride
             if base.loadUnaligned(as: SIMD8<UInt32>.self) != key {
