@@ -50,6 +50,16 @@ private func describeWarning(_ warning: DetectionWarning) -> String {
 /// A document's error as one JSON line.
 struct ErrorJSON: Encodable {
     let error: String
+    /// A JSON Lines document's own "id", when its line was read.
+    var id: JSONValue? = nil
+}
+
+/// One document of a batch, in the caller's memory.
+private enum BatchInput {
+    case ids(UnsafeBufferPointer<UInt32>)
+    case text(UnsafeBufferPointer<UInt8>)
+    /// A JSON Lines line, read as `watermark detect --jsonl` reads it.
+    case line(UnsafeBufferPointer<UInt8>)
 }
 
 private func fill(_ out: UnsafeMutablePointer<swm_result>, _ r: DetectionResult) {
@@ -106,6 +116,25 @@ private func text(_ bytes: UnsafeBufferPointer<UInt8>) throws(ABIFailure) -> Str
 
 extension DetectorObject {
     /// One document, ids or text, through a pooled pipeline.
+    /// A JSON Lines line as `watermark detect --jsonl` reads it: the line's "id" (also of a
+    /// line that is an object but not a document), and its document's result with the tokenizer's fingerprint for
+    /// text, or why it failed. The id comes back either way, so that an error entry carries it.
+    func detect(line bytes: UnsafeBufferPointer<UInt8>) -> (id: JSONValue?, outcome: Result<(DetectionResult, String?), ABIFailure>) {
+        let parsed: (document: JSONLinesDocument, id: JSONValue?)
+        let line = Array(bytes)
+        do { parsed = try JSONLinesDocument.parseWithID(line) } catch {
+            return (JSONLinesDocument.id(ofRefusedLine: line), .failure(ABIFailure(SWM_ERR_INPUT, error.problem)))
+        }
+        switch parsed.document {
+        case .ids(let list):
+            // As the CLI: an empty list is a mistake in the input, not an empty text.
+            guard !list.isEmpty else { return (parsed.id, .failure(ABIFailure(SWM_ERR_INPUT, "\"ids\" is empty"))) }
+            return (parsed.id, list.withUnsafeBufferPointer { ids in Result { () throws(ABIFailure) in try detect(ids: ids, text: nil) } })
+        case .text(var string):
+            return (parsed.id, string.withUTF8 { text in Result { () throws(ABIFailure) in try detect(ids: nil, text: text) } })
+        }
+    }
+
     func detect(ids: UnsafeBufferPointer<UInt32>?, text bytes: UnsafeBufferPointer<UInt8>?) throws(ABIFailure) -> (DetectionResult, String?) {
         try pipelines.with { (box) throws(ABIFailure) -> (DetectionResult, String?) in
             do {
@@ -281,7 +310,7 @@ private struct Shared<T>: @unchecked Sendable {
 private func detectBatch(_ detector: OpaquePointer?, count documents: Int, offsets: UnsafePointer<UInt64>?, total: Int?,
                          threads: Int, results: UnsafeMutablePointer<swm_result>?, statuses: UnsafeMutablePointer<swm_status>?,
                          jsonl: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
-                         document: @escaping @Sendable (Int, Int) -> (ids: UnsafeBufferPointer<UInt32>?, text: UnsafeBufferPointer<UInt8>?)) -> swm_status {
+                         document: @escaping @Sendable (Int, Int) -> BatchInput) -> swm_status {
     jsonl?.pointee = nil
     return guarded { () throws(ABIFailure) in
         let object = try Handle.get(detector, as: DetectorObject.self, "detector")
@@ -311,18 +340,26 @@ private func detectBatch(_ detector: OpaquePointer?, count documents: Int, offse
                     let d = next.take()
                     if d >= n { return }
                     let start = Int(bounded.base![d]), end = Int(bounded.base![d + 1])
-                    let input = document(start, end)
+                    var id: JSONValue? = nil
                     do {
-                        let (r, fingerprint) = try object.detect(ids: input.ids, text: input.text)
+                        let r: DetectionResult, fingerprint: String?
+                        switch document(start, end) {
+                        case .ids(let ids): (r, fingerprint) = try object.detect(ids: ids, text: nil)
+                        case .text(let text): (r, fingerprint) = try object.detect(ids: nil, text: text)
+                        case .line(let line):
+                            let read = object.detect(line: line)
+                            id = read.id
+                            (r, fingerprint) = try read.outcome.get()
+                        }
                         if let base = shared.results.base { fill(base + d, r) }
                         shared.statuses.base?[d] = SWM_OK
-                        shared.lines.base![d] = r.jsonRecord(tokenizer: fingerprint)
+                        shared.lines.base![d] = r.jsonRecord(id: id, tokenizer: fingerprint)
                     } catch let failure as ABIFailure {
                         shared.statuses.base?[d] = failure.status
-                        shared.lines.base![d] = JSONLine.string(encoding: ErrorJSON(error: failure.message))
+                        shared.lines.base![d] = JSONLine.string(encoding: ErrorJSON(error: failure.message, id: id))
                     } catch {
                         shared.statuses.base?[d] = SWM_ERR_INTERNAL
-                        shared.lines.base![d] = JSONLine.string(encoding: ErrorJSON(error: "\(error)"))
+                        shared.lines.base![d] = JSONLine.string(encoding: ErrorJSON(error: "\(error)", id: id))
                     }
                 }
             }
@@ -353,7 +390,7 @@ public func swm_detect_ids_batch(_ detector: OpaquePointer?, _ ids: UnsafePointe
     let total = batchLength(offsets, count: count, data: ids)
     return detectBatch(detector, count: count, offsets: offsets, total: total, threads: threads, results: results, statuses: statuses,
                        jsonl: jsonl) { start, end in
-        (UnsafeBufferPointer(start: base.base.map { $0 + start }, count: end - start), nil)
+        .ids(UnsafeBufferPointer(start: base.base.map { $0 + start }, count: end - start))
     }
 }
 
@@ -365,6 +402,18 @@ public func swm_detect_text_batch(_ detector: OpaquePointer?, _ text: UnsafePoin
     let total = batchLength(offsets, count: count, data: text)
     return detectBatch(detector, count: count, offsets: offsets, total: total, threads: threads, results: results, statuses: statuses,
                        jsonl: jsonl) { start, end in
-        (nil, UnsafeBufferPointer(start: base.base.map { $0 + start }, count: end - start))
+        .text(UnsafeBufferPointer(start: base.base.map { $0 + start }, count: end - start))
+    }
+}
+
+@_cdecl("swm_detect_jsonl_batch")
+public func swm_detect_jsonl_batch(_ detector: OpaquePointer?, _ lines: UnsafePointer<CChar>?, _ offsets: UnsafePointer<UInt64>?,
+                                   _ count: Int, _ threads: Int, _ results: UnsafeMutablePointer<swm_result>?,
+                                   _ statuses: UnsafeMutablePointer<swm_status>?, _ jsonl: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> swm_status {
+    let base = Shared(base: UnsafeMutableRawPointer(mutating: lines)?.assumingMemoryBound(to: UInt8.self))
+    let total = batchLength(offsets, count: count, data: lines)
+    return detectBatch(detector, count: count, offsets: offsets, total: total, threads: threads, results: results, statuses: statuses,
+                       jsonl: jsonl) { start, end in
+        .line(UnsafeBufferPointer(start: base.base.map { $0 + start }, count: end - start))
     }
 }

@@ -18,7 +18,7 @@ private let versionString = OwnedCString("swift-watermark \(ABIInfo.version) (\(
 
 enum ABIInfo {
     static let version = "0.4.0"
-    static let abiVersion: UInt32 = 10000
+    static let abiVersion: UInt32 = 10100
 }
 
 @_cdecl("swm_abi_version")

@@ -186,6 +186,22 @@ int main(int argc, char **argv) {
             offsets[1] = 100; /* out of order */
             EXPECT_STATUS(swm_detect_text_batch(detector, batch, offsets, 2, 2, results, statuses, &lines), SWM_ERR_ARGUMENT);
         }
+        {
+            /* JSON Lines lines, parsed by the library: a document with its id, and an object
+               that is not a document (its error entry still names the id). */
+            const char *jsonl = "{\"id\":\"a\",\"text\":\"first document, long enough to be scored by the detector\"}"
+                                "{\"id\":7,\"note\":1}";
+            uint64_t offsets[3] = {0, 0, 0};
+            offsets[1] = (uint64_t)(strchr(jsonl + 1, '{') - jsonl);
+            offsets[2] = strlen(jsonl);
+            swm_status statuses[2];
+            char *lines = NULL;
+            EXPECT_STATUS(swm_detect_jsonl_batch(detector, jsonl, offsets, 2, 1, NULL, statuses, &lines), SWM_OK);
+            EXPECT(statuses[0] == SWM_OK && statuses[1] == SWM_ERR_INPUT);
+            EXPECT(lines != NULL && strstr(lines, "\"id\":\"a\",\"keyID\"") != NULL && strstr(lines, "\"id\":7}") != NULL);
+            printf("jsonl %s", lines ? lines : "(null)\n");
+            swm_string_free(lines);
+        }
     }
     swm_detector_free(detector);
     swm_processor_free(processor);

@@ -5,12 +5,14 @@
 2. `watermark detect --jsonl --json` on them: documents/s with --threads 1, and with one
    thread per core (the same cores the service gets);
 3. the service (`--threads` = cores) under wrk on loopback at 1, 16 and 64 connections, each
-   request one document: requests/s, p50 and p99 latency;
+   request one document to `POST /v1/detect`: requests/s, p50 and p99 latency; then the same
+   with each request a batch of --batch documents (16, then 64) to `POST /v1/detect/batch`
+   (documents/s is then requests/s times the batch);
 4. with --soak SECONDS, wrk at 16 connections for that long, the server's RSS sampled every
    10 s.
 
 Needs release builds of both binaries, wrk (Debian's), the default model and the corpus.
-Uses only the standard library: python3 Tools/server/bench.py [--seconds 20] [--soak 600]
+Uses only the standard library: python3 Tools/server/bench.py [--seconds 20] [--batch 16 --batch 64] [--soak 600]
 """
 import argparse
 import hashlib
@@ -33,13 +35,14 @@ LUA = r"""
 local bodies = {}
 local n = 0
 local token = os.getenv("BENCH_TOKEN")
+local path = os.getenv("BENCH_PATH")
 init = function(args)
   for line in io.lines(os.getenv("BENCH_BODIES")) do n = n + 1; bodies[n] = line end
 end
 local i = 0
 request = function()
   i = i % n + 1
-  return wrk.format("POST", "/v1/detect", {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, bodies[i])
+  return wrk.format("POST", path, {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, bodies[i])
 end
 done = function(summary, latency, requests)
   io.write(string.format("BENCH p50=%d p99=%d requests=%d non2xx=%d errors=%d\n", latency:percentile(50), latency:percentile(99),
@@ -87,13 +90,15 @@ def rss_kib(pid):
     return 0
 
 
-def wrk(url, connections, seconds, env):
+def wrk(url, connections, seconds, env, batch=1):
     threads = min(2, connections)
+    env = dict(env, BENCH_PATH="/v1/detect" if batch == 1 else "/v1/detect/batch",
+               BENCH_BODIES=env["BENCH_BODIES"] if batch == 1 else env["BENCH_BATCHES"])
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
                           "-s", env["BENCH_LUA"], url], capture_output=True, text=True, env=env, check=True).stdout
     m = re.search(r"BENCH p50=(\d+) p99=(\d+) requests=(\d+) non2xx=(\d+) errors=(\d+)", out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return {"connections": connections, "rps": rps, "p50_ms": int(m.group(1)) / 1000, "p99_ms": int(m.group(2)) / 1000,
+    return {"connections": connections, "batch": batch, "rps": rps, "docs": rps * batch, "p50_ms": int(m.group(1)) / 1000, "p99_ms": int(m.group(2)) / 1000,
             "requests": int(m.group(3)), "non2xx": int(m.group(4)), "errors": int(m.group(5))}
 
 
@@ -101,6 +106,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--soak", type=int, default=0)
+    parser.add_argument("--batch", type=int, action="append",
+                        help="documents per request in a set of batch rows (repeatable; default 16 and 64; 0: none)")
     args = parser.parse_args()
     cores = os.cpu_count()
     work = Path(tempfile.mkdtemp(prefix="server-bench-"))
@@ -127,11 +134,19 @@ def main():
     env = dict(os.environ, BENCH_TOKEN=secret, BENCH_BODIES=str(work / "bodies.jsonl"), BENCH_LUA=str(work / "bench.lua"))
     wrk(url, 16, 5, env)  # warm-up
     rows = [wrk(url, c, args.seconds, env) for c in (1, 16, 64)]
+    for size in [b for b in (args.batch or [16, 64]) if b > 1]:
+        # Batches: consecutive runs of the documents, wrapping around, so every batch is full.
+        batches = [[docs[(start + j) % len(docs)] for j in range(size)] for start in range(0, len(docs), size)]
+        (work / f"batches-{size}.jsonl").write_text("".join(json.dumps({"documents": [{"text": t} for t in b]}) + "\n" for b in batches))
+        env["BENCH_BATCHES"] = str(work / f"batches-{size}.jsonl")
+        rows += [wrk(url, c, args.seconds, env, batch=size) for c in (1, 16, 64)]
     print(f"service, {cores} detection threads, wrk on the same machine ({args.seconds} s each):")
-    print("| connections | requests/s | vs CLI (1 thread) | vs CLI (%d threads) | p50 ms | p99 ms | non-2xx | errors |" % cores)
-    print("|---|---|---|---|---|---|---|---|")
+    print("| request | connections | requests/s | documents/s | vs CLI (1 thread) | vs CLI (%d threads) | p50 ms | p99 ms | non-2xx | errors |" % cores)
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['connections']} | {r['rps']:.0f} | {r['rps'] / cli1:.2f} | {r['rps'] / clin:.2f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non2xx']} | {r['errors']} |")
+        what = "1 document" if r["batch"] == 1 else f"batch of {r['batch']}"
+        print(f"| {what} | {r['connections']} | {r['rps']:.0f} | {r['docs']:.0f} | {r['docs'] / cli1:.2f} | {r['docs'] / clin:.2f} | "
+              f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non2xx']} | {r['errors']} |")
     print(f"server RSS after the runs: {rss_kib(server.pid) / 1024:.1f} MiB")
 
     if args.soak:

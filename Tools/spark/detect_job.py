@@ -38,8 +38,9 @@ def parse_args(argv):
     p.add_argument("--text-column", default="text")
     p.add_argument("--ids-column", default="ids", help="token ids, for documents without text")
     p.add_argument("--id-type", choices=["infer", "string", "long"], default="infer",
-                   help="JSON Lines: the id column's type; giving it skips Spark's schema inference pass, and a line "
-                        "without an id then gets a null one (default: infer)")
+                   help="JSON Lines: the id column's type; giving it skips Spark's schema inference pass, a line "
+                        "without an id then gets a null one, and (with the default column names) the lines go to the "
+                        "library as text, to be parsed as the CLI parses them (default: infer)")
     p.add_argument("--gamma", type=float, default=0.25)
     p.add_argument("--context-width", type=int, default=1)
     p.add_argument("--fpr", type=float, default=1e-4)
@@ -147,12 +148,80 @@ def score_batches(config, id_type):
     return run
 
 
+def score_lines(config, id_type):
+    """The mapInArrow function for JSON Lines read as text: batches of whole lines in, results
+    out. The library reads each line as `watermark detect --jsonl` does (so Spark never parses
+    the JSON, which cost the executor as much CPU as scoring), from the Arrow buffers
+    themselves, and writes each result with the line's "id"; Arrow's JSON reader then takes the
+    columns from all of a batch's lines at once."""
+    import io
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    arrow = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
+    fields = pa.schema([(f, arrow[t]) for f, t in OUTPUT_FIELDS] + [("error", pa.string())])
+    parse = pj.ParseOptions(explicit_schema=pa.schema(list(fields) + [("id", id_type)]), unexpected_field_behavior="ignore")
+    parse_no_id = pj.ParseOptions(explicit_schema=fields, unexpected_field_behavior="ignore")
+
+    def ids_of(lines):
+        """The ids one by one, for a batch whose ids do not all have the column's type: a
+        string column takes other values as their JSON text (as Spark's JSON reader does), an
+        integer column nulls for non-integers."""
+        out = []
+        for line in lines:
+            v = json.loads(line).get("id")
+            if pa.types.is_string(id_type):
+                out.append(v if v is None or isinstance(v, str) else json.dumps(v))
+            else:
+                out.append(v if isinstance(v, int) and not isinstance(v, bool) else None)
+        return pa.array(out, type=id_type)
+
+    def run(batches):
+        det = detector(config)
+        threads = config["threads"]
+        for batch in batches:
+            _, results = det.detect_jsonl_json(batch.column(0), threads=threads)
+            data = ("\n".join(results)).encode()
+            read = pj.ReadOptions(use_threads=False, block_size=max(1 << 16, len(data) + 1))
+            try:
+                table = pj.read_json(io.BytesIO(data), parse_options=parse, read_options=read)
+                id_array = table.column("id").combine_chunks()
+            except pa.ArrowInvalid:
+                table = pj.read_json(io.BytesIO(data), parse_options=parse_no_id, read_options=read)
+                id_array = ids_of(results)
+            arrays = [id_array] + [table.column(f).combine_chunks() for f, _ in OUTPUT_FIELDS]
+            arrays += [table.column("error").combine_chunks(), pa.array(results, type=pa.string())]
+            yield pa.RecordBatch.from_arrays(arrays, names=["id"] + [f for f, _ in OUTPUT_FIELDS] + ["error", "result"])
+
+    return run
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from pyspark.sql import SparkSession, functions as F, types as T
 
     spark = SparkSession.builder.appName("watermark-detect").getOrCreate()
     fmt = args.format or ("parquet" if args.input.rstrip("/").endswith(".parquet") else "jsonl")
+    config = {"keys": args.key_file, "tokenizer": args.tokenizer, "gamma": args.gamma, "context_width": args.context_width,
+              "fpr": args.fpr, "min_tokens": args.min_tokens, "scan": args.scan, "normalize": not args.no_normalize,
+              "common_tuples": args.skip_common, "calibration": args.calibration, "threads": args.threads_per_task,
+              "text_column": args.text_column, "ids_column": args.ids_column}
+    result_fields = [T.StructField(f, {"string": T.StringType(), "int64": T.LongType(), "float64": T.DoubleType(),
+                                       "bool": T.BooleanType()}[t]) for f, t in OUTPUT_FIELDS]
+    result_fields += [T.StructField("error", T.StringType()), T.StructField("result", T.StringType())]
+    lines_path = (fmt == "jsonl" and args.id_type != "infer"
+                  and (args.id_column, args.text_column, args.ids_column) == ("id", "text", "ids"))
+    if lines_path:
+        # The lines go to the library as text: it reads each as the CLI reads a line. Blank
+        # lines are skipped, as the CLI skips them.
+        import pyarrow as pa
+        given = T.StringType() if args.id_type == "string" else T.LongType()
+        lines = spark.read.text(args.input).where(F.trim(F.col("value"), F.lit(" \t\r")) != "")
+        if args.partitions:
+            lines = lines.repartition(args.partitions)
+        schema = T.StructType([T.StructField("id", given)] + result_fields)
+        scored = lines.mapInArrow(score_lines(config, pa.string() if args.id_type == "string" else pa.int64()), schema)
+        return finish(spark, args, scored)
     if fmt == "parquet":
         df = spark.read.parquet(args.input)
     elif args.id_type == "infer":
@@ -175,17 +244,16 @@ def main(argv=None):
     import pyarrow as pa
     from pyspark.sql.pandas.types import to_arrow_type
     id_type = to_arrow_type(id_field.dataType)
-    schema = T.StructType([id_field] + [T.StructField(f, {"string": T.StringType(), "int64": T.LongType(),
-                                                           "float64": T.DoubleType(), "bool": T.BooleanType()}[t])
-                                        for f, t in OUTPUT_FIELDS]
-                          + [T.StructField("error", T.StringType()), T.StructField("result", T.StringType())])
-    config = {"keys": args.key_file, "tokenizer": args.tokenizer, "gamma": args.gamma, "context_width": args.context_width,
-              "fpr": args.fpr, "min_tokens": args.min_tokens, "scan": args.scan, "normalize": not args.no_normalize,
-              "common_tuples": args.skip_common, "calibration": args.calibration, "threads": args.threads_per_task,
-              "text_column": args.text_column, "ids_column": args.ids_column}
+    schema = T.StructType([id_field] + result_fields)
+    return finish(spark, args, docs.mapInArrow(score_batches(config, id_type), schema))
+
+
+def finish(spark, args, scored):
+    """Writes the results and the summary, prints the summary and stops Spark."""
+    from pyspark.sql import functions as F
     # Scored once, into Parquet; the JSON Lines and the summary are read back from it (cheaper
     # than caching the results: Parquet is columnar and only the needed columns are read).
-    docs.mapInArrow(score_batches(config, id_type), schema).write.parquet(os.path.join(args.output, "parquet"))
+    scored.write.parquet(os.path.join(args.output, "parquet"))
     results = spark.read.parquet(os.path.join(args.output, "parquet"))
     results.select("result").write.text(os.path.join(args.output, "jsonl"))
     row = results.agg(F.count(F.lit(1)).alias("documents"),
@@ -197,8 +265,16 @@ def main(argv=None):
                "errors": row["errors"] or 0}
     scored = documents - summary["errors"]
     summary["watermarkedShare"] = summary["watermarked"] / scored if scored else 0.0
-    # One line, through Spark so that any output URI works (a DataFrame costs a 2 s job here).
-    spark.sparkContext.parallelize([json.dumps(summary, sort_keys=True)], 1).saveAsTextFile(os.path.join(args.output, "summary"))
+    # One line, written through Hadoop's file system API so that any output URI works, as
+    # part-00000 and _SUCCESS like Spark's own output; a Spark job for it cost 2 s (a Python
+    # worker's start) of a run's fixed time.
+    jvm = spark.sparkContext._jvm
+    folder = jvm.org.apache.hadoop.fs.Path(os.path.join(args.output, "summary"))
+    fs = folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    out = fs.create(jvm.org.apache.hadoop.fs.Path(folder, "part-00000"), False)
+    out.write(bytearray((json.dumps(summary, sort_keys=True) + "\n").encode()))
+    out.close()
+    fs.create(jvm.org.apache.hadoop.fs.Path(folder, "_SUCCESS"), False).close()
     print(json.dumps(summary, sort_keys=True))
     spark.stop()
 

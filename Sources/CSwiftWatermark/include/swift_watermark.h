@@ -32,7 +32,7 @@ extern "C" {
 
 /* The ABI version this header describes; swm_abi_version() is the library's. A library with
  * the same major version (value / 10000) accepts this header's calls and structs. */
-#define SWM_ABI_VERSION 10000
+#define SWM_ABI_VERSION 10100
 
 typedef enum swm_status {
     SWM_OK = 0,
@@ -195,6 +195,14 @@ swm_status swm_detect_ids_batch(swm_detector *detector, const uint32_t *ids, con
                                 size_t threads, swm_result *results, swm_status *statuses, char **jsonl);
 swm_status swm_detect_text_batch(swm_detector *detector, const char *text, const uint64_t *offsets, size_t count,
                                  size_t threads, swm_result *results, swm_status *statuses, char **jsonl);
+/* A batch of JSON Lines lines (no newline in them; blank lines are the caller's to skip), each
+ * read as `watermark detect --jsonl` reads a line: {"text": ...} or {"ids": [...]}, with an
+ * optional "id" (a string, an integer, a boolean or null). Each *jsonl line is the CLI's
+ * --json record for it with that "id" (less "source" and "index"), or {"error": ..., "id": ...}
+ * for a line that is not a document or whose document failed (the "id" when the line is an
+ * object that has one). Otherwise as swm_detect_text_batch. */
+swm_status swm_detect_jsonl_batch(swm_detector *detector, const char *lines, const uint64_t *offsets, size_t count,
+                                  size_t threads, swm_result *results, swm_status *statuses, char **jsonl);
 void swm_string_free(char *string);
 
 #ifdef __cplusplus

@@ -26,6 +26,13 @@ public enum JSONLinesDocument: Sendable, Equatable {
         return try decoded(line)
     }
 
+    /// The `"id"` of a line that ``parseWithID(_:)`` refused, when the line is still an object
+    /// that has one: so that the error entry for it can say which document it was.
+    public static func id(ofRefusedLine line: [UInt8]) -> JSONValue? {
+        struct IDOnly: Decodable { let id: JSONValue? }
+        return (try? JSONDecoder().decode(IDOnly.self, from: Data(line)))?.id ?? nil
+    }
+
     /// Every line through Foundation's decoder: the reference ``QuickLine`` is held to.
     static func decoded(_ line: [UInt8]) throws(InputError) -> (document: JSONLinesDocument, id: JSONValue?) {
         let shape: Shape

@@ -155,3 +155,51 @@ def test_threads_share_one_detector(model, keys):
     for t in threads:
         t.join()
     assert all(r == reference for r in results.values())
+
+
+def test_jsonl_lines_are_read_as_the_cli_reads_them(model, keys, tmp_path):
+    """detect_jsonl_json: the library reads each line itself; every document's line is the
+    CLI's --json line for it, byte for byte, less "source" and "index"; lines that are not
+    documents get an error entry that still names their id; a pyarrow array (sliced, string or
+    large_string) gives the same lines as a list."""
+    import re
+    paths, loaded = keys
+    docs = human_documents(300)
+    lines = [json.dumps({"id": f"d{i}", "text": d}, ensure_ascii=False) for i, d in enumerate(docs)]
+    lines += ['{"ids": [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21], "id": 7}',
+              '{"text": "no id, a short \\u00e9 text\\n with escapes \\ud83d\\ude00"}', '{"id": true, "ids": []}',
+              '{"id": "n1", "note": "neither text nor ids"}', "not json", '{"text": 3, "id": null}']
+    path = tmp_path / "lines.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    out = run_cli("detect", "--jsonl", "--json", "--quiet", "--key-file", paths[0], "--tokenizer", model, path, check=False)
+    assert out.returncode == 2, out.stderr  # the refused lines
+    cli_lines = out.stdout.splitlines()
+    assert len(cli_lines) == len(lines)
+    det = Detector(loaded[0], tokenizer=model)
+    statuses, got = det.detect_jsonl_json(lines, threads=2)
+    assert len(got) == len(lines)
+    for i, (mine, theirs) in enumerate(zip(got, cli_lines)):
+        record = json.loads(theirs)
+        if "error" in record:
+            assert statuses[i] != 0
+            entry = json.loads(mine)
+            assert set(entry) <= {"error", "id"} and record["error"].endswith(entry["error"]), (mine, theirs)
+        else:
+            assert statuses[i] == 0
+            assert mine == re.sub(r',"index":\d+', "", re.sub(r',"source":"[^"]*"', "", theirs), count=1), i
+    assert [json.loads(l).get("id") for l in got[-4:]] == [True, "n1", None, None]
+    assert det.detect_jsonl_json([]) == ([], [])
+    assert det.detect_jsonl_json([l.encode() for l in lines[:20]], threads=1) == (statuses[:20], got[:20])
+
+
+def test_jsonl_lines_from_arrow_buffers(model, keys):
+    """The Spark job's path: a pyarrow array's buffers go to the library as they are."""
+    pa = pytest.importorskip("pyarrow", reason="pyarrow is in the Spark environment, whose tests run this path on 50 MB")
+    det = Detector(keys[1][0], tokenizer=model)
+    lines = [json.dumps({"id": i, "text": d}, ensure_ascii=False) for i, d in enumerate(human_documents(100))] + ["x"]
+    expected = det.detect_jsonl_json(lines, threads=2)
+    for arrow_type in (pa.string(), pa.large_string()):
+        array = pa.array(["skipped"] + lines, type=arrow_type).slice(1)
+        assert det.detect_jsonl_json(array, threads=1) == expected
+    with pytest.raises(WatermarkError):
+        det.detect_jsonl_json(pa.array(["{}", None]))

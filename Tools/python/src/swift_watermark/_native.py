@@ -113,6 +113,8 @@ def _load() -> ctypes.CDLL:
                                             POINTER(c_void_p)]),
         "swm_detect_text_batch": (c_uint32, [c_void_p, c_char_p, c_void_p, c_size_t, c_size_t, c_void_p, c_void_p,
                                              POINTER(c_void_p)]),
+        "swm_detect_jsonl_batch": (c_uint32, [c_void_p, c_void_p, c_void_p, c_size_t, c_size_t, c_void_p, c_void_p,
+                                              POINTER(c_void_p)]),
         "swm_string_free": (None, [c_void_p]),
     }
     for name, (restype, argtypes) in sigs.items():

@@ -383,3 +383,44 @@ class Detector:
                                             statuses.ctypes.data, byref(js)))
         lines = _native.take_string(js).split("\n")[:n]
         return statuses.tolist(), lines
+
+    def detect_jsonl_json(self, lines, *, threads: int = 0) -> "tuple[list[int], list[str]]":
+        """JSON Lines lines (str or bytes each, without the newline), each read by the library as
+        `watermark detect --jsonl` reads a line ({"text": ...} or {"ids": [...]}, an optional
+        "id"): each document's status and its JSON line, which carries the line's "id", or
+        {"error": ..., "id": ...}. Blank lines are the caller's to skip (the CLI skips them).
+
+        `lines` may also be a pyarrow string or large_string Array without nulls: its buffers
+        go to the library as they are, with no Python string per line (the Spark job's path)."""
+        if threads < 0:
+            raise WatermarkError("argument", "threads must be 0 (one per core) or more")
+        keep = None
+        if hasattr(lines, "buffers") and str(getattr(lines, "type", "")) in ("string", "large_string"):
+            n = len(lines)
+            if n == 0:
+                return [], []
+            if lines.null_count:
+                raise WatermarkError("argument", f"lines has {lines.null_count} null entries")
+            validity, offs, data = lines.buffers()[:3]
+            wide = str(lines.type) == "large_string"
+            raw = np.frombuffer(offs, dtype=np.int64 if wide else np.int32, count=n + 1, offset=lines.offset * (8 if wide else 4))
+            first = int(raw[0])
+            offsets = (raw - first).astype(np.uint64)
+            address = (data.address + first) if data is not None and offsets[-1] else None
+            keep = (lines, data)
+        else:
+            docs = list(lines)
+            n = len(docs)
+            if n == 0:
+                return [], []
+            blobs = [self._utf8(t) for t in docs]
+            offsets = np.zeros(n + 1, dtype=np.uint64)
+            offsets[1:] = np.cumsum([len(b) for b in blobs])
+            keep = b"".join(blobs)
+            address = ctypes.cast(ctypes.c_char_p(keep), c_void_p).value if offsets[-1] else None
+        statuses = np.zeros(n, dtype=np.uint32)
+        js = c_void_p()
+        check(lib.swm_detect_jsonl_batch(self._handle, address, offsets.ctypes.data, n, threads, None,
+                                         statuses.ctypes.data, byref(js)))
+        del keep
+        return statuses.tolist(), _native.take_string(js).split("\n")[:n]
