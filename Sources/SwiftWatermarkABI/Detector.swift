@@ -394,26 +394,30 @@ public func swm_detect_ids_batch(_ detector: OpaquePointer?, _ ids: UnsafePointe
     }
 }
 
+/// A batch whose documents are byte ranges of one buffer: texts, or JSON Lines lines.
+private func detectByteBatch(_ detector: OpaquePointer?, _ data: UnsafePointer<CChar>?, _ offsets: UnsafePointer<UInt64>?,
+                             _ count: Int, _ threads: Int, _ results: UnsafeMutablePointer<swm_result>?,
+                             _ statuses: UnsafeMutablePointer<swm_status>?, _ jsonl: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                             as input: @escaping @Sendable (UnsafeBufferPointer<UInt8>) -> BatchInput) -> swm_status {
+    let base = Shared(base: UnsafeMutableRawPointer(mutating: data)?.assumingMemoryBound(to: UInt8.self))
+    let total = batchLength(offsets, count: count, data: data)
+    return detectBatch(detector, count: count, offsets: offsets, total: total, threads: threads, results: results, statuses: statuses,
+                       jsonl: jsonl) { start, end in
+        input(UnsafeBufferPointer(start: base.base.map { $0 + start }, count: end - start))
+    }
+}
+
 @_cdecl("swm_detect_text_batch")
 public func swm_detect_text_batch(_ detector: OpaquePointer?, _ text: UnsafePointer<CChar>?, _ offsets: UnsafePointer<UInt64>?,
                                   _ count: Int, _ threads: Int, _ results: UnsafeMutablePointer<swm_result>?,
                                   _ statuses: UnsafeMutablePointer<swm_status>?, _ jsonl: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> swm_status {
-    let base = Shared(base: UnsafeMutableRawPointer(mutating: text)?.assumingMemoryBound(to: UInt8.self))
-    let total = batchLength(offsets, count: count, data: text)
-    return detectBatch(detector, count: count, offsets: offsets, total: total, threads: threads, results: results, statuses: statuses,
-                       jsonl: jsonl) { start, end in
-        .text(UnsafeBufferPointer(start: base.base.map { $0 + start }, count: end - start))
-    }
+    detectByteBatch(detector, text, offsets, count, threads, results, statuses, jsonl, as: BatchInput.text)
 }
 
 @_cdecl("swm_detect_jsonl_batch")
 public func swm_detect_jsonl_batch(_ detector: OpaquePointer?, _ lines: UnsafePointer<CChar>?, _ offsets: UnsafePointer<UInt64>?,
                                    _ count: Int, _ threads: Int, _ results: UnsafeMutablePointer<swm_result>?,
                                    _ statuses: UnsafeMutablePointer<swm_status>?, _ jsonl: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> swm_status {
-    let base = Shared(base: UnsafeMutableRawPointer(mutating: lines)?.assumingMemoryBound(to: UInt8.self))
-    let total = batchLength(offsets, count: count, data: lines)
-    return detectBatch(detector, count: count, offsets: offsets, total: total, threads: threads, results: results, statuses: statuses,
-                       jsonl: jsonl) { start, end in
-        .line(UnsafeBufferPointer(start: base.base.map { $0 + start }, count: end - start))
-    }
+    detectByteBatch(detector, lines, offsets, count, threads, results, statuses, jsonl, as: BatchInput.line)
 }
+

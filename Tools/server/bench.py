@@ -151,14 +151,21 @@ def main():
 
     if args.soak:
         samples = []
+        # Single documents to /v1/detect, as the first rows (the path must be set here too: without
+        # it the script posts to "/" and the soak would measure 404s).
+        soak_env = dict(env, BENCH_PATH="/v1/detect")
         proc = subprocess.Popen(["wrk", "-t", "2", "-c", "16", "-d", f"{args.soak}s", "--timeout", "10s", "-s", env["BENCH_LUA"], url],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=soak_env)
         start = time.monotonic()
         while proc.poll() is None:
             samples.append((time.monotonic() - start, rss_kib(server.pid)))
             time.sleep(10)
         out = proc.stdout.read()
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        m = re.search(r"BENCH p50=(\d+) p99=(\d+) requests=(\d+) non2xx=(\d+) errors=(\d+)", out)
+        print(f"soak: {m.group(3)} requests, {m.group(4)} non-2xx, {m.group(5)} errors; p50 {int(m.group(1)) / 1000:.2f} ms, "
+              f"p99 {int(m.group(2)) / 1000:.2f} ms")
+        assert int(m.group(4)) == 0 and int(m.group(5)) == 0, "the soak's requests must all succeed"
         mib = [s / 1024 for _, s in samples]
         third = max(1, len(mib) // 3)
         print(f"soak: {args.soak} s at 16 connections, {rps:.0f} requests/s; RSS MiB first {mib[0]:.1f}, "
