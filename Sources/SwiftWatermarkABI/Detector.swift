@@ -116,32 +116,43 @@ private func text(_ bytes: UnsafeBufferPointer<UInt8>) throws(ABIFailure) -> Str
 
 extension DetectorObject {
     /// One document, ids or text, through a pooled pipeline.
+    func detect(ids: UnsafeBufferPointer<UInt32>?, text bytes: UnsafeBufferPointer<UInt8>?) throws(ABIFailure) -> (DetectionResult, String?) {
+        if let ids { return try onPipeline { (try $0.detect(ids: ids), nil) } }
+        guard let tokenizer else { throw detectionFailure(.noTokenizer) }
+        let string = try text(bytes ?? UnsafeBufferPointer(start: nil, count: 0))
+        return try onPipeline { (try $0.detect(text: string), tokenizer.fingerprint) }
+    }
+
     /// A JSON Lines line as `watermark detect --jsonl` reads it: the line's "id" (also of a
-    /// line that is an object but not a document), and its document's result with the tokenizer's fingerprint for
-    /// text, or why it failed. The id comes back either way, so that an error entry carries it.
+    /// line that is an object but not a document), and its document's result with the
+    /// tokenizer's fingerprint for text, or why it failed. The id comes back either way, so
+    /// that an error entry carries it.
     func detect(line bytes: UnsafeBufferPointer<UInt8>) -> (id: JSONValue?, outcome: Result<(DetectionResult, String?), ABIFailure>) {
         let parsed: (document: JSONLinesDocument, id: JSONValue?)
         let line = Array(bytes)
         do { parsed = try JSONLinesDocument.parseWithID(line) } catch {
             return (JSONLinesDocument.id(ofRefusedLine: line), .failure(ABIFailure(SWM_ERR_INPUT, error.problem)))
         }
-        switch parsed.document {
-        case .ids(let list):
-            // As the CLI: an empty list is a mistake in the input, not an empty text.
-            guard !list.isEmpty else { return (parsed.id, .failure(ABIFailure(SWM_ERR_INPUT, "\"ids\" is empty"))) }
-            return (parsed.id, list.withUnsafeBufferPointer { ids in Result { () throws(ABIFailure) in try detect(ids: ids, text: nil) } })
-        case .text(var string):
-            return (parsed.id, string.withUTF8 { text in Result { () throws(ABIFailure) in try detect(ids: nil, text: text) } })
+        let outcome = Result { () throws(ABIFailure) -> (DetectionResult, String?) in
+            switch parsed.document {
+            case .ids(let list):
+                // As the CLI: an empty list is a mistake in the input, not an empty text.
+                guard !list.isEmpty else { throw ABIFailure(SWM_ERR_INPUT, "\"ids\" is empty") }
+                return try onPipeline { (try $0.detect(ids: list), nil) }
+            case .text(let string):
+                // Already a String the parser checked: no second UTF-8 pass.
+                guard let tokenizer else { throw detectionFailure(.noTokenizer) }
+                return try onPipeline { (try $0.detect(text: string), tokenizer.fingerprint) }
+            }
         }
+        return (parsed.id, outcome)
     }
 
-    func detect(ids: UnsafeBufferPointer<UInt32>?, text bytes: UnsafeBufferPointer<UInt8>?) throws(ABIFailure) -> (DetectionResult, String?) {
-        try pipelines.with { (box) throws(ABIFailure) -> (DetectionResult, String?) in
+    /// `body` on a pooled pipeline, with detection's errors as the ABI's.
+    private func onPipeline<R>(_ body: (DetectionPipeline) throws -> R) throws(ABIFailure) -> R {
+        try pipelines.with { (box) throws(ABIFailure) -> R in
             do {
-                if let ids { return (try box.pipeline.detect(ids: ids), nil) }
-                guard let tokenizer else { throw detectionFailure(.noTokenizer) }
-                let string = try text(bytes ?? UnsafeBufferPointer(start: nil, count: 0))
-                return (try box.pipeline.detect(text: string), tokenizer.fingerprint)
+                return try body(box.pipeline)
             } catch let error as DetectionError {
                 throw detectionFailure(error)
             } catch let error as ABIFailure {

@@ -97,20 +97,38 @@ def with_id(line, doc_id):
     return line[:at] + ',"id":' + id_json + line[at:]
 
 
-def score_batches(config, id_type):
-    """The mapInArrow function: Arrow record batches of (id, text, ids) in, results out.
-
-    Per document, Python only splices the id into the library's JSON line; the columns are
-    read from all of a batch's lines at once by Arrow's JSON reader, in place of a json.loads
-    and a json.dumps per document (and the result stays the library's bytes)."""
+def result_table(results, extra=()):
+    """A batch's result lines as the output columns, read from all the lines at once by Arrow's
+    JSON reader (in place of a json.loads per document; `result` stays the library's bytes).
+    `extra` adds fields to read as well, as (name, Arrow type); ArrowInvalid if a value does
+    not have its field's type."""
     import io
     import pyarrow as pa
     import pyarrow.json as pj
 
     arrow = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
-    fields = pa.schema([(f, arrow[t]) for f, t in OUTPUT_FIELDS] + [("error", pa.string())])
-    parse = pj.ParseOptions(explicit_schema=fields, unexpected_field_behavior="ignore")
+    schema = pa.schema([(f, arrow[t]) for f, t in OUTPUT_FIELDS] + [("error", pa.string())] + list(extra))
+    data = "\n".join(results).encode()
+    # One block for the whole batch, read in order on this task's thread.
+    table = pj.read_json(io.BytesIO(data), parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
+                         read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 16, len(data) + 1)))
+    columns = {name: table.column(name).combine_chunks() for name in table.column_names}
+    columns["result"] = pa.array(results, type=pa.string())
+    return columns
 
+
+def output_batch(id_array, columns):
+    """The output record batch: id, the result fields, error, result."""
+    import pyarrow as pa
+    names = [f for f, _ in OUTPUT_FIELDS] + ["error", "result"]
+    return pa.RecordBatch.from_arrays([id_array] + [columns[n] for n in names], names=["id"] + names)
+
+
+def score_batches(config, id_type):
+    """The mapInArrow function: Arrow record batches of (id, text, ids) in, results out.
+
+    Per document, Python only splices the id into the library's JSON line (result_table reads
+    the columns)."""
     def run(batches):
         det = detector(config)
         threads = config["threads"]
@@ -137,13 +155,7 @@ def score_batches(config, id_type):
                         message = f"\"{config['ids_column']}\" is empty"
                     lines[i] = json.dumps({"error": message}, ensure_ascii=False, separators=(",", ":"))
             results = [with_id(l, d) for l, d in zip(lines, ids_col)]
-            data = "\n".join(results).encode()
-            # One block for the whole batch, read in order on this task's thread.
-            table = pj.read_json(io.BytesIO(data), parse_options=parse,
-                                 read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 16, len(data) + 1)))
-            arrays = [batch.column(0).cast(id_type)] + [table.column(f).combine_chunks() for f, _ in OUTPUT_FIELDS]
-            arrays += [table.column("error").combine_chunks(), pa.array(results, type=pa.string())]
-            yield pa.RecordBatch.from_arrays(arrays, names=["id"] + [f for f, _ in OUTPUT_FIELDS] + ["error", "result"])
+            yield output_batch(batch.column(0).cast(id_type), result_table(results))
 
     return run
 
@@ -152,16 +164,8 @@ def score_lines(config, id_type):
     """The mapInArrow function for JSON Lines read as text: batches of whole lines in, results
     out. The library reads each line as `watermark detect --jsonl` does (so Spark never parses
     the JSON, which cost the executor as much CPU as scoring), from the Arrow buffers
-    themselves, and writes each result with the line's "id"; Arrow's JSON reader then takes the
-    columns from all of a batch's lines at once."""
-    import io
+    themselves, and writes each result with the line's "id"."""
     import pyarrow as pa
-    import pyarrow.json as pj
-
-    arrow = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
-    fields = pa.schema([(f, arrow[t]) for f, t in OUTPUT_FIELDS] + [("error", pa.string())])
-    parse = pj.ParseOptions(explicit_schema=pa.schema(list(fields) + [("id", id_type)]), unexpected_field_behavior="ignore")
-    parse_no_id = pj.ParseOptions(explicit_schema=fields, unexpected_field_behavior="ignore")
 
     def ids_of(lines):
         """The ids one by one, for a batch whose ids do not all have the column's type: a
@@ -181,17 +185,13 @@ def score_lines(config, id_type):
         threads = config["threads"]
         for batch in batches:
             _, results = det.detect_jsonl_json(batch.column(0), threads=threads)
-            data = ("\n".join(results)).encode()
-            read = pj.ReadOptions(use_threads=False, block_size=max(1 << 16, len(data) + 1))
             try:
-                table = pj.read_json(io.BytesIO(data), parse_options=parse, read_options=read)
-                id_array = table.column("id").combine_chunks()
+                columns = result_table(results, extra=[("id", id_type)])
+                id_array = columns["id"]
             except pa.ArrowInvalid:
-                table = pj.read_json(io.BytesIO(data), parse_options=parse_no_id, read_options=read)
+                columns = result_table(results)
                 id_array = ids_of(results)
-            arrays = [id_array] + [table.column(f).combine_chunks() for f, _ in OUTPUT_FIELDS]
-            arrays += [table.column("error").combine_chunks(), pa.array(results, type=pa.string())]
-            yield pa.RecordBatch.from_arrays(arrays, names=["id"] + [f for f, _ in OUTPUT_FIELDS] + ["error", "result"])
+            yield output_batch(id_array, columns)
 
     return run
 

@@ -316,6 +316,13 @@ class Detector:
     def _utf8(text: "str | bytes") -> bytes:
         return text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
 
+    @classmethod
+    def _flat(cls, docs, offsets) -> bytes:
+        """The documents' UTF-8 bytes end to end, their bounds written into `offsets` (n + 1)."""
+        blobs = [cls._utf8(t) for t in docs]
+        offsets[1:] = np.cumsum([len(b) for b in blobs])
+        return b"".join(blobs)
+
     def tokenize(self, text: "str | bytes") -> "list[int]":
         """The ids detection scores for `text` (normalised unless normalize=False)."""
         data = self._utf8(text)
@@ -376,9 +383,7 @@ class Detector:
             check(lib.swm_detect_ids_batch(self._handle, flat.ctypes.data, offsets.ctypes.data, n, threads, None,
                                            statuses.ctypes.data, byref(js)))
         else:
-            blobs = [self._utf8(t) for t in docs]
-            offsets[1:] = np.cumsum([len(b) for b in blobs])
-            flat = b"".join(blobs)
+            flat = self._flat(docs, offsets)
             check(lib.swm_detect_text_batch(self._handle, flat, offsets.ctypes.data, n, threads, None,
                                             statuses.ctypes.data, byref(js)))
         lines = _native.take_string(js).split("\n")[:n]
@@ -401,7 +406,7 @@ class Detector:
                 return [], []
             if lines.null_count:
                 raise WatermarkError("argument", f"lines has {lines.null_count} null entries")
-            validity, offs, data = lines.buffers()[:3]
+            _, offs, data = lines.buffers()[:3]
             wide = str(lines.type) == "large_string"
             raw = np.frombuffer(offs, dtype=np.int64 if wide else np.int32, count=n + 1, offset=lines.offset * (8 if wide else 4))
             first = int(raw[0])
@@ -413,10 +418,8 @@ class Detector:
             n = len(docs)
             if n == 0:
                 return [], []
-            blobs = [self._utf8(t) for t in docs]
             offsets = np.zeros(n + 1, dtype=np.uint64)
-            offsets[1:] = np.cumsum([len(b) for b in blobs])
-            keep = b"".join(blobs)
+            keep = self._flat(docs, offsets)
             address = ctypes.cast(ctypes.c_char_p(keep), c_void_p).value if offsets[-1] else None
         statuses = np.zeros(n, dtype=np.uint32)
         js = c_void_p()
