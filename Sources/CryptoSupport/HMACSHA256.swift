@@ -3,62 +3,61 @@ internal import CCryptoShim
 /// HMAC-SHA256 (RFC 2104) under one fixed key, built from two SHA-256 states of OpenSSL.
 ///
 /// The states after absorbing `K ⊕ ipad` and `K ⊕ opad` are computed once; each MAC then
-/// copies them and runs two short digests. Measured here at ~139 ns for an 18-byte message,
-/// against ~172 ns for re-initialising an `EVP_MAC_CTX`, whose parameter handling dominates
-/// at these sizes. Keys are at most 64 bytes (SHA-256's block), so no key pre-hashing applies.
-/// Not thread-safe: give each thread its own instance.
+/// copies them and runs two short digests. The states are OpenSSL's `SHA256_CTX` structs,
+/// copied by assignment: `EVP_MD_CTX_copy_ex` freed, allocated and cleansed the copy's state
+/// each time, which with `EVP_MAC_CTX`'s parameter handling before it was most of a MAC of an
+/// 18-byte message. Keys are at most 64 bytes (SHA-256's block), so no key pre-hashing
+/// applies. Not thread-safe: give each thread its own instance.
 package final class HMACSHA256 {
     package static let outputSize = 32
     package static let blockSize = 64
-    private let inner: OpaquePointer
-    private let outer: OpaquePointer
-    private let scratch: OpaquePointer
-    private let innerDigest: UnsafeMutableRawBufferPointer
+    /// inner, outer, scratch: key-derived, so kept off the stack and cleansed at the end.
+    private let states: UnsafeMutablePointer<SHA256_CTX>
+    private let innerDigest: UnsafeMutablePointer<UInt8>
 
     package init(key: [UInt8]) throws(CryptoError) {
         precondition(key.count <= Self.blockSize)
-        guard let inner = EVP_MD_CTX_new(), let outer = EVP_MD_CTX_new(), let scratch = EVP_MD_CTX_new() else {
-            throw OpenSSL.error("SHA-256 context")
-        }
-        self.inner = inner
-        self.outer = outer
-        self.scratch = scratch
-        innerDigest = .allocate(byteCount: Self.outputSize, alignment: 16)
         var padded = key + [UInt8](repeating: 0, count: Self.blockSize - key.count)
         defer { OPENSSL_cleanse(&padded, padded.count) }
         var ipad = padded.map { $0 ^ 0x36 }, opad = padded.map { $0 ^ 0x5C }
+        var inner = SHA256_CTX(), outer = SHA256_CTX()
         defer {
             OPENSSL_cleanse(&ipad, ipad.count)
             OPENSSL_cleanse(&opad, opad.count)
+            OPENSSL_cleanse(&inner, MemoryLayout<SHA256_CTX>.size)
+            OPENSSL_cleanse(&outer, MemoryLayout<SHA256_CTX>.size)
         }
-        try OpenSSL.check(EVP_DigestInit_ex(inner, EVP_sha256(), nil), "HMAC-SHA256 inner init")
-        try OpenSSL.check(EVP_DigestUpdate(inner, ipad, ipad.count), "HMAC-SHA256 inner pad")
-        try OpenSSL.check(EVP_DigestInit_ex(outer, EVP_sha256(), nil), "HMAC-SHA256 outer init")
-        try OpenSSL.check(EVP_DigestUpdate(outer, opad, opad.count), "HMAC-SHA256 outer pad")
+        guard SHA256_Init(&inner) == 1, SHA256_Update(&inner, ipad, ipad.count) == 1,
+              SHA256_Init(&outer) == 1, SHA256_Update(&outer, opad, opad.count) == 1 else {
+            throw OpenSSL.error("HMAC-SHA256 key setup")
+        }
+        states = .allocate(capacity: 3)
+        states.initialize(to: inner)
+        (states + 1).initialize(to: outer)
+        (states + 2).initialize(to: SHA256_CTX())
+        innerDigest = .allocate(capacity: Self.outputSize)
+        innerDigest.initialize(repeating: 0, count: Self.outputSize)
     }
 
     deinit {
-        EVP_MD_CTX_free(inner)
-        EVP_MD_CTX_free(outer)
-        EVP_MD_CTX_free(scratch)
-        OPENSSL_cleanse(innerDigest.baseAddress, innerDigest.count)
+        OPENSSL_cleanse(states, 3 * MemoryLayout<SHA256_CTX>.stride)
+        OPENSSL_cleanse(innerDigest, Self.outputSize)
+        states.deallocate()
         innerDigest.deallocate()
     }
 
     /// Writes the 32-byte MAC of `message` to `output`.
     package func authenticate(_ message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
         precondition(output.count >= Self.outputSize)
-        var length: UInt32 = 0
-        try OpenSSL.check(EVP_MD_CTX_copy_ex(scratch, inner), "HMAC-SHA256 inner copy")
-        try OpenSSL.check(EVP_DigestUpdate(scratch, message.baseAddress, message.count), "HMAC-SHA256 inner update")
-        try OpenSSL.check(EVP_DigestFinal_ex(scratch, innerDigest.baseAddress?.assumingMemoryBound(to: UInt8.self), &length),
-                          "HMAC-SHA256 inner final")
-        try OpenSSL.check(EVP_MD_CTX_copy_ex(scratch, outer), "HMAC-SHA256 outer copy")
-        try OpenSSL.check(EVP_DigestUpdate(scratch, innerDigest.baseAddress, Self.outputSize), "HMAC-SHA256 outer update")
-        try OpenSSL.check(EVP_DigestFinal_ex(scratch, output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length),
-                          "HMAC-SHA256 outer final")
-        guard length == UInt32(Self.outputSize) else {
-            throw CryptoError(operation: "HMAC-SHA256 final", reason: "wrote \(length) bytes")
+        let scratch = states + 2
+        scratch.pointee = states[0]
+        guard SHA256_Update(scratch, message.baseAddress, message.count) == 1, SHA256_Final(innerDigest, scratch) == 1 else {
+            throw OpenSSL.error("HMAC-SHA256 inner digest")
+        }
+        scratch.pointee = states[1]
+        guard SHA256_Update(scratch, innerDigest, Self.outputSize) == 1,
+              SHA256_Final(output.baseAddress!.assumingMemoryBound(to: UInt8.self), scratch) == 1 else {
+            throw OpenSSL.error("HMAC-SHA256 outer digest")
         }
     }
 }

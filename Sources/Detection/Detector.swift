@@ -17,6 +17,8 @@ public final class Detector {
     /// One verdict table per key, shared with every detector given the same cache.
     private let verdictTables: [TupleVerdictCache.Table?]
     private let tupleCache: TupleVerdictCache?
+    /// De-duplication tables handed from each finished document to the next.
+    private let recycler: TupleSet.Recycler
 
     /// - Parameter tupleCache: verdicts shared with other detectors (other threads) using the
     ///   same keys; nil scores every tuple.
@@ -38,6 +40,7 @@ public final class Detector {
         self.contextCaches = caches
         self.verdictTables = partitions.map { tupleCache?.table(for: $0) }
         self.tupleCache = tupleCache
+        self.recycler = TupleSet.Recycler(limit: keys.count)
     }
 
     func count(hits: Int, lookups: Int) {
@@ -57,7 +60,8 @@ public final class Detector {
         let needStatuses = options.windowedScan || options.attribution
         return DetectionSession(detector: self, scorers: partitions.indices.map {
             TupleScorer(partition: partitions[$0], deduplicate: options.deduplicate, recordStatuses: needStatuses,
-                        contextCache: contextCaches[$0], verdicts: verdictTables[$0], commonTuples: options.commonTuples)
+                        contextCache: contextCaches[$0], verdicts: verdictTables[$0], commonTuples: options.commonTuples,
+                        recycler: recycler)
         })
     }
 }

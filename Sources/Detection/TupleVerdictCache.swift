@@ -71,11 +71,6 @@ public final class TupleVerdictCache: Sendable {
         private let slots: UnsafeMutablePointer<Atomic<UInt32>>
         /// log2 of the slot count, and the bits of a mixed tuple left to store.
         private let indexBits: Int, tagBits: UInt64, tagMask: UInt64
-        /// The high bit marks a used slot, so the all-zero word is empty.
-        private static let used: UInt32 = 1 << 31
-        private static let tupleMask: UInt64 = (1 << 40) - 1
-        /// Odd, so multiplying by it mod 2⁴⁰ is a bijection.
-        private static let mixer: UInt64 = 0x9E_3779_B97F & tupleMask | 1
 
         init(slots count: Int) {
             var bits = 0
@@ -96,6 +91,31 @@ public final class TupleVerdictCache: Sendable {
         /// Whether the tuple can be cached at all.
         @inline(__always) static func cacheable(context: UInt32, token: UInt32) -> Bool { (context | token) < 1 << 20 }
 
+        /// The cached verdict, or nil.
+        @inline(__always) func lookup(context: UInt32, token: UInt32) -> Bool? { probe.lookup(context: context, token: token) }
+
+        /// Starts loading the tuple's slot, ahead of its ``lookup(context:token:)``.
+        @inline(__always) func prefetch(context: UInt32, token: UInt32) { probe.prefetch(context: context, token: token) }
+
+        @inline(__always) func store(context: UInt32, token: UInt32, green: Bool) {
+            probe.store(context: context, token: token, green: green)
+        }
+
+        /// The table's memory as a plain value, for a loop that holds the table alive itself:
+        /// calling into the class per token cost a retain and a release each time.
+        var probe: Probe { Probe(slots: slots, tagBits: tagBits, tagMask: tagMask) }
+    }
+
+    /// ``Table``'s lookups without reference counting; valid while its table lives.
+    struct Probe {
+        fileprivate let slots: UnsafeMutablePointer<Atomic<UInt32>>
+        fileprivate let tagBits: UInt64, tagMask: UInt64
+        /// The high bit marks a used slot, so the all-zero word is empty.
+        private static let used: UInt32 = 1 << 31
+        private static let tupleMask: UInt64 = (1 << 40) - 1
+        /// Odd, so multiplying by it mod 2⁴⁰ is a bijection.
+        private static let mixer: UInt64 = 0x9E_3779_B97F & tupleMask | 1
+
         /// The slot and the word that names the tuple with `green`'s verdict cleared.
         @inline(__always) private func place(_ context: UInt32, _ token: UInt32) -> (slot: Int, word: UInt32) {
             let mixed = ((UInt64(context) << 20 | UInt64(token)) &* Self.mixer) & Self.tupleMask
@@ -103,14 +123,12 @@ public final class TupleVerdictCache: Sendable {
             return (Int(truncatingIfNeeded: mixed >> tagBits), Self.used | tag << 1)
         }
 
-        /// The cached verdict, or nil.
         @inline(__always) func lookup(context: UInt32, token: UInt32) -> Bool? {
             let (slot, word) = place(context, token)
             let entry = slots[slot].load(ordering: .relaxed)
             return entry & ~1 == word ? entry & 1 == 1 : nil
         }
 
-        /// Starts loading the tuple's slot, ahead of its ``lookup(context:token:)``.
         @inline(__always) func prefetch(context: UInt32, token: UInt32) {
             wm_prefetch(slots + place(context, token).slot)
         }
