@@ -3,9 +3,11 @@
 
 1. the held-out text of every language of the corpus (Tools/fetch-corpus.sh), JSON Lines;
 2. the floor, tokenizing alone (the library on the texts in memory, WatermarkBench), and the
-   library's whole detection on the same texts in the same process; `watermark tokenize --jsonl`;
+   library's whole detection on the same texts in the same process;
 3. `watermark detect --jsonl --json` with --threads 1 and 2, with the shared tuple cache and
-   without (--no-tuple-cache), and the cache's hit rate (--cache-stats);
+   without (--no-tuple-cache), and the cache's hit rate (--cache-stats); 2 and 3 in --rounds
+   interleaved rounds (default 5), reported as medians of times and of per-round ratios;
+   `watermark tokenize --jsonl` once;
 4. Hugging Face `tokenizers` (the default model's tokenizer, from its GGUF through
    transformers) alone, and `tokenizers` + transformers' WatermarkDetector on a sample of the
    documents (it is too slow for all of them);
@@ -54,6 +56,7 @@ def main():
     parser.add_argument("--spark", action="store_true")
     parser.add_argument("--stream-gib", type=float, default=0)
     parser.add_argument("--hf-docs", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the floor and the detection rows")
     parser.add_argument("--spark-repeat", type=int, action="append", default=[],
                         help="also run Spark (and the CLI with 2 threads, for the ratio) on the corpus repeated this many times "
                              "(repeatable)")
@@ -73,38 +76,54 @@ def main():
     docs = len(texts)
     print(f"corpus: {docs} documents, {mb:.1f} MB, languages: {', '.join(langs)}")
 
-    rows = []
-    def row(name, seconds, note=""):
-        rows.append((name, seconds, note))
-
-    # The floor: the library's tokenizer alone on every document, normalised as detection
-    # normalises (WatermarkBench --corpus-tokenize, best of 3; `watermark tokenize` would also
-    # time writing the ids out).
-    # With the whole detection pipeline in the same process on the same texts (no reading, JSON or
-    # tokenizer load), to tell scoring's own cost from the CLI's fixed and I/O costs.
-    bench = json.loads(subprocess.run([str(REPO / ".build" / "release" / "WatermarkBench"), "--corpus-tokenize", str(corpus),
-                                       "--tokenizer", str(MODEL), "--with-detect", str(key)],
-                                      capture_output=True, text=True, check=True).stdout)
-    row("tokenize alone, 1 thread (the floor; library, normalised)", corpus.stat().st_size / 1e6 / bench["normalized_mb_s"])
-    row("detect in the library, 1 thread, shared tuple cache (texts in memory)", corpus.stat().st_size / 1e6 / bench["detect_cached_mb_s"])
-    t, _, _ = timed([str(CLI), "tokenize", "--jsonl", str(corpus)])
-    row("watermark tokenize --jsonl, 1 thread (ids written out)", t)
+    # Rows measured in interleaved rounds: this machine's speed drifts by 30% within minutes, so
+    # each round runs the floor and every detection row back to back, each row's ratio to the
+    # floor is taken within its round, and the table shows the medians over the rounds.
+    rounds = {}
+    def measured(name, seconds):
+        rounds.setdefault(name, []).append(seconds)
+    FLOOR = "tokenize alone, 1 thread (the floor; library, normalised)"
     stats = ""
-    for threads in (1, 2):
-        for cache in (True, False):
-            extra = [] if cache else ["--no-tuple-cache"]
-            # Best of 3, as the floor is: on this shared machine a run can be 30% off its neighbour.
-            best = None
-            for _ in range(3):
+    for _ in range(args.rounds):
+        # The floor: the library's tokenizer alone on every document, normalised as detection
+        # normalises (WatermarkBench --corpus-tokenize; `watermark tokenize` would also time
+        # writing the ids out). With the whole detection pipeline in the same process on the same
+        # texts (no reading, JSON or tokenizer load), to tell scoring's own cost from the CLI's
+        # fixed and I/O costs.
+        bench = json.loads(subprocess.run([str(REPO / ".build" / "release" / "WatermarkBench"), "--corpus-tokenize", str(corpus),
+                                           "--tokenizer", str(MODEL), "--with-detect", str(key), "--passes", "2"],
+                                          capture_output=True, text=True, check=True).stdout)
+        # Best of 2 passes: the floor warm (its second pass), so that it is never flattered by
+        # a cold first pass. Seconds from the texts' bytes, which the figures are rates of.
+        text_mb = bench["bytes"] / 1e6
+        measured(FLOOR, text_mb / bench["normalized_mb_s"])
+        measured("detect in the library, 1 thread, shared tuple cache (texts in memory)", text_mb / bench["detect_cached_mb_s"])
+        for threads in (1, 2):
+            for cache in (True, False):
+                extra = [] if cache else ["--no-tuple-cache"]
                 t, err, code = timed([str(CLI), "detect", "--jsonl", "--json", "--key-file", str(key), "--threads", str(threads),
                                       "--cache-stats", *extra, str(corpus)])
                 assert code in (0, 1), err[-1000:]
-                best = t if best is None else min(best, t)
-            t = best
-            m = re.search(r"tuple cache: (\d+) hits of (\d+) lookups", err)
-            if m and cache:
-                stats = f"{int(m.group(1)) / int(m.group(2)):.1%} of {int(m.group(2))} lookups"
-            row(f"detect, {threads} thread{'s' if threads > 1 else ''}, {'shared tuple cache' if cache else 'no tuple cache'}", t)
+                m = re.search(r"tuple cache: (\d+) hits of (\d+) lookups", err)
+                if m and cache:
+                    stats = f"{int(m.group(1)) / int(m.group(2)):.1%} of {int(m.group(2))} lookups"
+                measured(f"detect, {threads} thread{'s' if threads > 1 else ''}, {'shared tuple cache' if cache else 'no tuple cache'}", t)
+
+    def median(values):
+        v = sorted(values)
+        return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+    TWO = "detect, 2 threads, shared tuple cache"
+    ONE = "detect, 1 thread, shared tuple cache"
+    # name -> (median seconds, median per-round ratio to the floor, to 2 threads)
+    rows = {name: (median(times), median([f / t for f, t in zip(rounds[FLOOR], times)]),
+                   median([w / t for w, t in zip(rounds[TWO], times)]))
+            for name, times in rounds.items()}
+    one_vs_two = median([o / w for o, w in zip(rounds[ONE], rounds[TWO])])
+    def row(name, seconds):
+        # Measured once, outside the rounds: ratios to the rounds' median floor and two threads.
+        rows[name] = (seconds, rows[FLOOR][0] / seconds, rows[TWO][0] / seconds)
+    t, _, _ = timed([str(CLI), "tokenize", "--jsonl", str(corpus)])
+    row("watermark tokenize --jsonl, 1 thread (ids written out)", t)
 
     # Hugging Face tokenizers alone, on every document; WatermarkDetector on a sample.
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -164,15 +183,13 @@ def main():
             if repeat > 1:
                 path.unlink()
 
-    floor = rows[0][1]
-    two = next(s for n, s, _ in rows if n.startswith("detect, 2 threads, shared"))
-    one = next(s for n, s, _ in rows if n.startswith("detect, 1 thread, shared"))
     print(f"tuple cache hit rate: {stats}")
+    print(f"rounds: {args.rounds} (median of each row's seconds and of its per-round ratios)")
     print("| run | s | MB/s | documents/s | vs tokenize alone | vs detect, 2 threads |")
     print("|---|---|---|---|---|---|")
-    for name, seconds, _ in rows:
-        print(f"| {name} | {seconds:.2f} | {mb / seconds:.2f} | {docs / seconds:.0f} | {floor / seconds:.2f} | {two / seconds:.2f} |")
-    print(f"two threads vs one: {one / two:.2f}x")
+    for name, (seconds, vs_floor, vs_two) in rows.items():
+        print(f"| {name} | {seconds:.2f} | {mb / seconds:.2f} | {docs / seconds:.0f} | {vs_floor:.2f} | {vs_two:.2f} |")
+    print(f"two threads vs one: {one_vs_two:.2f}x (median of per-round ratios)")
     if args.spark:
         print("| corpus MB | CLI --threads 2 s | Spark local[2] s | Spark vs CLI |")
         print("|---|---|---|---|")

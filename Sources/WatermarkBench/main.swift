@@ -74,8 +74,8 @@ if let i = arguments.firstIndex(of: "--tokenizer-bench"), i + 1 < arguments.coun
 
 // `--corpus-tokenize FILE.jsonl --tokenizer PATH`: the floor for corpus detection, tokenizing
 // alone on one thread: every document's "text" read first (not timed), then each tokenized as
-// detection does (normalised, through DetectionTokenizer), best of 3; also without
-// normalisation. Tools/corpus_bench.py compares `watermark detect` with it.
+// detection does (normalised, through DetectionTokenizer), best of 3 (`--passes N`: of N);
+// also without normalisation. Tools/corpus_bench.py compares `watermark detect` with it.
 if let i = arguments.firstIndex(of: "--corpus-tokenize"), i + 1 < arguments.count,
    let j = arguments.firstIndex(of: "--tokenizer"), j + 1 < arguments.count {
     var texts: [String] = []
@@ -85,11 +85,13 @@ if let i = arguments.firstIndex(of: "--corpus-tokenize"), i + 1 < arguments.coun
     }
     let bytes = texts.reduce(0) { $0 + $1.utf8.count }
     let bpe = try BPETokenizer.load(path: arguments[j + 1])
+    let passes = arguments.firstIndex(of: "--passes").flatMap { $0 + 1 < arguments.count ? Int(arguments[$0 + 1]) : nil } ?? 3
+    guard passes >= 1 else { fatalError("--passes must be at least 1") }
     var figures: [String] = []
     for normalize in [true, false] {
         let tokenizer = DetectionTokenizer(bpe, normalize: normalize)
         var best = Double.infinity, tokens = 0
-        for _ in 0..<3 {
+        for _ in 0..<passes {
             let t = now()
             tokens = 0
             for text in texts { tokens += tokenizer.ids(for: text).count }
@@ -104,7 +106,7 @@ if let i = arguments.firstIndex(of: "--corpus-tokenize"), i + 1 < arguments.coun
         let detectKey = try KeyFile.read(path: arguments[k + 1]).key
         for cached in [true, false] {
             var best = Double.infinity
-            for _ in 0..<3 {
+            for _ in 0..<passes {
                 let pipeline = try DetectionPipeline(keys: [detectKey], tokenizer: DetectionTokenizer(bpe),
                                                      tupleCache: cached ? TupleVerdictCache() : nil)
                 let t = now()
