@@ -6,7 +6,8 @@
    library's whole detection on the same texts in the same process;
 3. `watermark detect --jsonl --json` with --threads 1 and 2, with the shared tuple cache and
    without (--no-tuple-cache), and the cache's hit rate (--cache-stats); 2 and 3 in --rounds
-   interleaved rounds (default 5), reported as medians of times and of per-round ratios;
+   rounds (default 5), the floor measured before and after every CLI row and each row's ratio
+   taken against the mean of those two, reported as medians of times and of those ratios;
    `watermark tokenize --jsonl` once;
 4. Hugging Face `tokenizers` (the default model's tokenizer, from its GGUF through
    transformers) alone, and `tokenizers` + transformers' WatermarkDetector on a sample of the
@@ -76,38 +77,50 @@ def main():
     docs = len(texts)
     print(f"corpus: {docs} documents, {mb:.1f} MB, languages: {', '.join(langs)}")
 
-    # Rows measured in interleaved rounds: this machine's speed drifts by 30% within minutes, so
-    # each round runs the floor and every detection row back to back, each row's ratio to the
-    # floor is taken within its round, and the table shows the medians over the rounds.
+    # Rows measured in rounds: this machine's speed drifts by 30% within minutes, so each CLI row
+    # is timed between two measurements of the floor, its ratio is taken against their mean, and
+    # the table shows the medians over the rounds.
     rounds = {}
     def measured(name, seconds):
         rounds.setdefault(name, []).append(seconds)
     FLOOR = "tokenize alone, 1 thread (the floor; library, normalised)"
+    adjacent = {FLOOR: None}  # each row's ratios to the floor measured beside it, per round
     stats = ""
-    for _ in range(args.rounds):
-        # The floor: the library's tokenizer alone on every document, normalised as detection
-        # normalises (WatermarkBench --corpus-tokenize; `watermark tokenize` would also time
-        # writing the ids out). With the whole detection pipeline in the same process on the same
-        # texts (no reading, JSON or tokenizer load), to tell scoring's own cost from the CLI's
-        # fixed and I/O costs.
+    def floor_seconds(with_detect=False):
+        extra = ["--with-detect", str(key)] if with_detect else ["--floor-only"]
         bench = json.loads(subprocess.run([str(REPO / ".build" / "release" / "WatermarkBench"), "--corpus-tokenize", str(corpus),
-                                           "--tokenizer", str(MODEL), "--with-detect", str(key), "--passes", "2"],
+                                           "--tokenizer", str(MODEL), "--passes", "2", *extra],
                                           capture_output=True, text=True, check=True).stdout)
         # Best of 2 passes: the floor warm (its second pass), so that it is never flattered by
         # a cold first pass. Seconds from the texts' bytes, which the figures are rates of.
         text_mb = bench["bytes"] / 1e6
-        measured(FLOOR, text_mb / bench["normalized_mb_s"])
-        measured("detect in the library, 1 thread, shared tuple cache (texts in memory)", text_mb / bench["detect_cached_mb_s"])
-        for threads in (1, 2):
-            for cache in (True, False):
-                extra = [] if cache else ["--no-tuple-cache"]
-                t, err, code = timed([str(CLI), "detect", "--jsonl", "--json", "--key-file", str(key), "--threads", str(threads),
-                                      "--cache-stats", *extra, str(corpus)])
-                assert code in (0, 1), err[-1000:]
-                m = re.search(r"tuple cache: (\d+) hits of (\d+) lookups", err)
-                if m and cache:
-                    stats = f"{int(m.group(1)) / int(m.group(2)):.1%} of {int(m.group(2))} lookups"
-                measured(f"detect, {threads} thread{'s' if threads > 1 else ''}, {'shared tuple cache' if cache else 'no tuple cache'}", t)
+        return text_mb / bench["normalized_mb_s"], (text_mb / bench["detect_cached_mb_s"] if with_detect else None)
+
+    LIBRARY = "detect in the library, 1 thread, shared tuple cache (texts in memory)"
+    cli_rows = [(threads, cache) for threads in (1, 2) for cache in (True, False)]
+    for _ in range(args.rounds):
+        # The floor is measured before and after each CLI row, and the row's ratio uses the mean
+        # of the two: adjacent runs drift least from each other.
+        floors = [floor_seconds()[0]]
+        cli_times = []
+        for threads, cache in cli_rows:
+            extra = [] if cache else ["--no-tuple-cache"]
+            t, err, code = timed([str(CLI), "detect", "--jsonl", "--json", "--key-file", str(key), "--threads", str(threads),
+                                  "--cache-stats", *extra, str(corpus)])
+            assert code in (0, 1), err[-1000:]
+            m = re.search(r"tuple cache: (\d+) hits of (\d+) lookups", err)
+            if m and cache:
+                stats = f"{int(m.group(1)) / int(m.group(2)):.1%} of {int(m.group(2))} lookups"
+            cli_times.append(t)
+            floor, library = floor_seconds(with_detect=(threads, cache) == cli_rows[-1])
+            floors.append(floor)
+        measured(FLOOR, sum(floors) / len(floors))
+        measured(LIBRARY, library)  # same process as the last floor
+        adjacent.setdefault(LIBRARY, []).append(floors[-1] / library)
+        for i, ((threads, cache), t) in enumerate(zip(cli_rows, cli_times)):
+            name = f"detect, {threads} thread{'s' if threads > 1 else ''}, {'shared tuple cache' if cache else 'no tuple cache'}"
+            measured(name, t)
+            adjacent.setdefault(name, []).append((floors[i] + floors[i + 1]) / 2 / t)
 
     def median(values):
         v = sorted(values)
@@ -115,7 +128,7 @@ def main():
     TWO = "detect, 2 threads, shared tuple cache"
     ONE = "detect, 1 thread, shared tuple cache"
     # name -> (median seconds, median per-round ratio to the floor, to 2 threads)
-    rows = {name: (median(times), median([f / t for f, t in zip(rounds[FLOOR], times)]),
+    rows = {name: (median(times), 1.0 if name == FLOOR else median(adjacent[name]),
                    median([w / t for w, t in zip(rounds[TWO], times)]))
             for name, times in rounds.items()}
     one_vs_two = median([o / w for o, w in zip(rounds[ONE], rounds[TWO])])
@@ -190,6 +203,11 @@ def main():
     for name, (seconds, vs_floor, vs_two) in rows.items():
         print(f"| {name} | {seconds:.2f} | {mb / seconds:.2f} | {docs / seconds:.0f} | {vs_floor:.2f} | {vs_two:.2f} |")
     print(f"two threads vs one: {one_vs_two:.2f}x (median of per-round ratios)")
+    # The spread, so that one lucky or unlucky round is visible for what it is.
+    for name in rounds:
+        if name != FLOOR:
+            print(f"per-round ratio to the floor, {name}: " + " ".join(f"{r:.2f}" for r in adjacent[name]))
+    print("per-round two threads vs one: " + " ".join(f"{o / w:.2f}" for o, w in zip(rounds[ONE], rounds[TWO])))
     if args.spark:
         print("| corpus MB | CLI --threads 2 s | Spark local[2] s | Spark vs CLI |")
         print("|---|---|---|---|")

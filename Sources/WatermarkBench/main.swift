@@ -75,7 +75,7 @@ if let i = arguments.firstIndex(of: "--tokenizer-bench"), i + 1 < arguments.coun
 // `--corpus-tokenize FILE.jsonl --tokenizer PATH`: the floor for corpus detection, tokenizing
 // alone on one thread: every document's "text" read first (not timed), then each tokenized as
 // detection does (normalised, through DetectionTokenizer), best of 3 (`--passes N`: of N);
-// also without normalisation. Tools/corpus_bench.py compares `watermark detect` with it.
+// also without normalisation (unless `--floor-only`). Tools/corpus_bench.py compares `watermark detect` with it.
 if let i = arguments.firstIndex(of: "--corpus-tokenize"), i + 1 < arguments.count,
    let j = arguments.firstIndex(of: "--tokenizer"), j + 1 < arguments.count {
     var texts: [String] = []
@@ -88,7 +88,8 @@ if let i = arguments.firstIndex(of: "--corpus-tokenize"), i + 1 < arguments.coun
     let passes = arguments.firstIndex(of: "--passes").flatMap { $0 + 1 < arguments.count ? Int(arguments[$0 + 1]) : nil } ?? 3
     guard passes >= 1 else { fatalError("--passes must be at least 1") }
     var figures: [String] = []
-    for normalize in [true, false] {
+    // `--floor-only`: the normalised floor alone, for a benchmark that measures it between runs.
+    for normalize in arguments.contains("--floor-only") ? [true] : [true, false] {
         let tokenizer = DetectionTokenizer(bpe, normalize: normalize)
         var best = Double.infinity, tokens = 0
         for _ in 0..<passes {
