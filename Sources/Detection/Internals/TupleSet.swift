@@ -37,8 +37,8 @@ struct TupleSet: ~Copyable {
     /// Hands the table's memory to `recycler`, cleared, and keeps a minimal table of its own.
     mutating func recycle(into recycler: Recycler) {
         guard capacity <= Recycler.largestKept, !recycler.isFull else { return }
-        // Only the slots a document used need clearing: with h = 1 and short texts that is
-        // most of them anyway, and memset of 32 KiB is a microsecond.
+        // The whole table is cleared: tracking the used slots would cost on every insert, and a
+        // memset of a kept table (at most 2^16 slots) is microseconds against a document's scoring.
         slots.update(repeating: 0, count: capacity)
         recycler.put(slots, capacity: capacity)
         capacity = 16
