@@ -32,6 +32,25 @@ extension DetectionResult {
     }
 }
 
+extension JSONLine {
+    /// `watermark tokenize --jsonl`'s line for one document: `{"id":…,"ids":[…],"index":…,
+    /// "source":…}` (`id` only when the input line had one), the bytes
+    /// `string(encoding:)` gives for those fields. Foundation's encoder spent about two thirds
+    /// of that command's time boxing each id; an `id` that is an array or an object still
+    /// goes through it.
+    public static func tokenizedRecord(ids: [UInt32], index: Int, source: String, id: JSONValue?) -> String {
+        if let record = RecordWriter.write(ids: ids, index: index, source: source, id: id) { return record }
+        return string(encoding: TokenizedFallback(ids: ids, index: index, source: source, id: id))
+    }
+
+    private struct TokenizedFallback: Encodable {
+        let ids: [UInt32]
+        let index: Int
+        let source: String
+        let id: JSONValue?
+    }
+}
+
 /// Writes fields in the sorted order of their keys (byte order, as the encoder's
 /// `.sortedKeys` sorts these ASCII names).
 private struct RecordWriter {
@@ -111,6 +130,24 @@ private struct RecordWriter {
             w.first = false
         }
         w.field("z", r.z)
+        w.out.append(UInt8(ascii: "}"))
+        return w.exact ? String(decoding: w.out, as: UTF8.self) : nil
+    }
+
+    static func write(ids: [UInt32], index: Int, source: String, id: JSONValue?) -> String? {
+        var w = RecordWriter()
+        w.out.reserveCapacity(32 + ids.count * 6 + source.utf8.count)
+        w.out.append(UInt8(ascii: "{"))
+        if let id { w.key("id"); w.value(id) }
+        w.key("ids")
+        w.out.append(UInt8(ascii: "["))
+        for (i, t) in ids.enumerated() {
+            if i > 0 { w.out.append(UInt8(ascii: ",")) }
+            w.decimal(Int(t))
+        }
+        w.out.append(UInt8(ascii: "]"))
+        w.field("index", index)
+        w.field("source", source)
         w.out.append(UInt8(ascii: "}"))
         return w.exact ? String(decoding: w.out, as: UTF8.self) : nil
     }

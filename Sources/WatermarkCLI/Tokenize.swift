@@ -43,7 +43,7 @@ struct Tokenize: ParsableCommand {
                 batch.fail(InputError(source: source, problem: "needs a \"text\" field").description, source: source, id: parsed.id)
                 return
             }
-            print(JSONOutput.line(encoding: TokenizedLine(ids: encode(text), index: batch.nextIndex, source: source, id: parsed.id)))
+            print(JSONLine.tokenizedRecord(ids: encode(text), index: batch.nextIndex, source: source, id: parsed.id))
             batch.scored()
         }, whole: { stream, batch in
             let bytes: [UInt8]
@@ -70,14 +70,6 @@ struct Tokenize: ParsableCommand {
         })
         fflush(nil)
         if batch.failures > 0 { throw ExitCode(2) }
-    }
-
-    /// One `--jsonl` output line: the ids, with the input's place and `id` to join on.
-    private struct TokenizedLine: Encodable {
-        let ids: [UInt32]
-        let index: Int
-        let source: String
-        let id: JSONValue?
     }
 
     private struct PieceRow: Encodable {

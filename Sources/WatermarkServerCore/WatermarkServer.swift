@@ -151,10 +151,22 @@ public final class WatermarkService: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw APIFailure(.unauthorized, "the Authorization header is not \"Bearer <token>\"")
         }
-        guard let token = tokens.token(forSecret: parts[1].trimmingCharacters(in: .whitespaces)) else {
+        guard let token = tokens.token(forSecret: Self.trimmingOptionalWhitespace(parts[1])) else {
             throw APIFailure(.unauthorized, "unknown API token")
         }
         return token
+    }
+
+    /// `value` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    /// Foundation's `trimmingCharacters`, which bridges through NSString, cost about 2% of a
+    /// single-document request.
+    static func trimmingOptionalWhitespace(_ value: Substring) -> String {
+        let bytes = value.utf8
+        var start = bytes.startIndex, end = bytes.endIndex
+        func isOWS(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+        while start < end, isOWS(bytes[start]) { bytes.formIndex(after: &start) }
+        while end > start, isOWS(bytes[bytes.index(before: end)]) { bytes.formIndex(before: &end) }
+        return String(value[start..<end])
     }
 
     /// The request body, refused past the size cap or the deadline. The deadline is checked

@@ -84,6 +84,30 @@ struct RecordJSONTests {
         }
     }
 
+    /// `tokenize --jsonl`'s line against the encoder's bytes for the same fields.
+    @Test func theTokenizedRecordGivesTheEncodersBytes() {
+        struct Line: Encodable {
+            let ids: [UInt32]
+            let index: Int
+            let source: String
+            let id: JSONValue?
+        }
+        var rng = SeededGenerator(seed: 79)
+        let ids: [JSONValue?] = [nil, .null, .bool(true), .int(0), .int(-12), .int(.max), .int(.min), .double(1.5),
+                                 .double(-0.0), .string("doc/1"), .string("a\"b\\c\n\u{1}"),
+                                 .array([.int(1), .string("x")]), .object(["b": .int(1), "a": .null])]
+        for i in 0..<2000 {
+            let tokens = (0..<Int.random(in: 0...40, using: &rng)).map { _ in
+                Bool.random(using: &rng) ? UInt32.random(in: 0...60_000, using: &rng) : [0, 9, 10, 99, 100, .max].randomElement(using: &rng)!
+            }
+            let index = Int.random(in: 0...1_000_000, using: &rng)
+            let source = Self.string(&rng)
+            let id = ids.randomElement(using: &rng)!
+            let expected = JSONLine.string(encoding: Line(ids: tokens, index: index, source: source, id: id))
+            #expect(JSONLine.tokenizedRecord(ids: tokens, index: index, source: source, id: id) == expected, "case \(i)")
+        }
+    }
+
     /// A non-finite number is left to the encoder, whatever it does with it.
     @Test func nonFiniteNumbersGoThroughTheEncoder() {
         var rng = SeededGenerator(seed: 78)

@@ -87,6 +87,16 @@ struct LimitTests {
         #expect(roundedToTwoDigits(9.96e-5) == 1.0e-4)
     }
 
+    @Test func bearerTokensLoseOnlyHTTPsOptionalWhitespace() {
+        for (header, expected) in [("abc", "abc"), (" \tabc \t", "abc"), ("a b", "a b"), ("  ", ""), ("", ""),
+                                   ("\u{A0}abc", "\u{A0}abc"), ("ünï ", "ünï")] {
+            #expect(WatermarkService.trimmingOptionalWhitespace(Substring(header)) == expected, "\(header.debugDescription)")
+        }
+        // A substring that does not start at its string's start.
+        let whole = "Bearer \t tok\t"
+        #expect(WatermarkService.trimmingOptionalWhitespace(whole.dropFirst(6)) == "tok")
+    }
+
     @Test func utcDaysAndTheirEnds() {
         let t = Date(timeIntervalSince1970: 1_796_169_599)  // 2026-12-01 23:59:59 UTC
         #expect(QuotaStore.day(of: t) == "2026-12-01")

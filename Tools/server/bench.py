@@ -7,7 +7,8 @@
 3. the service (`--threads` = cores) under wrk on loopback at 1, 16 and 64 connections, each
    request one document to `POST /v1/detect`: requests/s, p50 and p99 latency; then the same
    with each request a batch of --batch documents (16, then 64) to `POST /v1/detect/batch`
-   (documents/s is then requests/s times the batch);
+   (documents/s is then requests/s times the batch); and GET /healthz under the same wrk, the
+   HTTP floor, from which the most that one document a request could reach is derived;
 4. with --soak SECONDS, wrk at 16 connections for that long, the server's RSS sampled every
    10 s.
 
@@ -102,6 +103,13 @@ def wrk(url, connections, seconds, env, batch=1):
             "requests": int(m.group(3)), "non2xx": int(m.group(4)), "errors": int(m.group(5))}
 
 
+def wrk_healthz(url, connections, seconds):
+    """GET /healthz under wrk: what HTTP alone costs here (wrk's share of the cores included)."""
+    out = subprocess.run(["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+                          url + "/healthz"], capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
@@ -134,6 +142,10 @@ def main():
     env = dict(os.environ, BENCH_TOKEN=secret, BENCH_BODIES=str(work / "bodies.jsonl"), BENCH_LUA=str(work / "bench.lua"))
     wrk(url, 16, 5, env)  # warm-up
     rows = [wrk(url, c, args.seconds, env) for c in (1, 16, 64)]
+    # The HTTP floor: with wrk on the same cores, each request costs the machine at least what
+    # a GET /healthz costs plus what detecting its document costs the CLI, so one document a
+    # request can reach at most h / (h + cli) of the CLI's documents/s (h = /healthz requests/s).
+    floor = {c: wrk_healthz(url, c, max(5, args.seconds // 2)) for c in (1, 16, 64)}
     for size in [b for b in (args.batch or [16, 64]) if b > 1]:
         # Batches: consecutive runs of the documents, wrapping around, so every batch is full.
         batches = [[docs[(start + j) % len(docs)] for j in range(size)] for start in range(0, len(docs), size)]
@@ -143,6 +155,9 @@ def main():
     print(f"service, {cores} detection threads, wrk on the same machine ({args.seconds} s each):")
     print("| request | connections | requests/s | documents/s | vs CLI (1 thread) | vs CLI (%d threads) | p50 ms | p99 ms | non-2xx | errors |" % cores)
     print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"HTTP floor, GET /healthz under the same wrk: " + ", ".join(f"{floor[c]:.0f} requests/s at {c}" for c in (1, 16, 64)))
+    print("most one document a request can reach, h / (h + CLI): " +
+          ", ".join(f"{floor[c] / (floor[c] + clin):.2f} of the CLI ({cores} threads) at {c}" for c in (1, 16, 64)))
     for r in rows:
         what = "1 document" if r["batch"] == 1 else f"batch of {r['batch']}"
         print(f"| {what} | {r['connections']} | {r['rps']:.0f} | {r['docs']:.0f} | {r['docs'] / cli1:.2f} | {r['docs'] / clin:.2f} | "
