@@ -211,6 +211,79 @@ struct RequestParserTests {
     }
 }
 
+/// The quick body reader against Foundation's decoder on bodies built to hit every branch:
+/// whatever the quick reader takes must come out as the decoder path gives it, errors included.
+@Suite("quick request bodies")
+struct QuickBodyTests {
+    private static let strings = [
+        #""""#, #""hi""#, #""a\"b""#, #""\u00e9\n""#, #""\ud83d\ude00""#, #""\ud83d""#, #""é日本""#, #""\x""#,
+        "\"" + String(repeating: "x", count: 1030) + "\"", "\"tab\there\"",
+    ]
+    private static let values: [String: [String]] = [
+        "\"text\"": strings + ["1", "null", "[]", "true"],
+        "\"ids\"": ["[]", "[1,2,3]", "[ 4294967295 ]", "[4294967296]", "[-1]", "[-0]", "[1.5]", "[01]", "[1,]", "null", "\"1\""],
+        "\"id\"": strings + ["7", "-0", "-3", "01", "1.5", "1e2", "9223372036854775807", "9223372036854775808", "true", "null", "[1]", "{}"],
+        "\"scan\"": ["true", "false", "null", "1", "\"yes\""],
+        "\"attribution\"": ["true", "false", "null", "0"],
+        "\"other\"": ["1"], "\"te\\u0078t\"": ["\"a\""],
+    ]
+
+    private static func document(_ rng: inout SeededGenerator) -> String {
+        let names = Array(values.keys).sorted()
+        var keys: [String] = Bool.random(using: &rng) ? [Bool.random(using: &rng) ? "\"text\"" : "\"ids\""] : []
+        for _ in 0..<Int.random(in: 0...3, using: &rng) { keys.append(names.randomElement(using: &rng)!) }
+        let fields = keys.shuffled(using: &rng).map { key in
+            key + [":", " : ", ":\t"].randomElement(using: &rng)! + values[key]!.randomElement(using: &rng)!
+        }
+        let object = "{" + fields.joined(separator: [",", " , "].randomElement(using: &rng)!) + "}"
+        return Int.random(in: 0..<20, using: &rng) == 0 ? ["7", "[]", "{", "\"x\"", "null"].randomElement(using: &rng)! : object
+    }
+
+    private static func outcome(_ body: () throws(APIFailure) -> DocumentRequest) -> String {
+        do { return "ok \(try body())" } catch { return "\(error.reason.rawValue) \(error.message)" }
+    }
+
+    @Test func singleDocumentsReadAsTheDecoderReadsThem() {
+        var rng = SeededGenerator(seed: 131)
+        var quickTaken = 0
+        defer { #expect(quickTaken > 2_000, "\(quickTaken)") }
+        for n in 0..<20_000 {
+            var body = Self.document(&rng)
+            if Int.random(in: 0..<10, using: &rng) == 0 { body = [" ", "\n", "\u{FEFF}"].randomElement(using: &rng)! + body + [" x", "\n", "}"].randomElement(using: &rng)! }
+            let bytes = Array(body.utf8)
+            if QuickBody.document(bytes) != nil { quickTaken += 1 }
+            #expect(Self.outcome { () throws(APIFailure) in try RequestParser.document(bytes) }
+                    == Self.outcome { () throws(APIFailure) in try RequestParser.decodedDocument(bytes) }, "body \(n): \(body.prefix(200))")
+        }
+    }
+
+    @Test func batchesReadAsTheDecoderReadsThem() {
+        var rng = SeededGenerator(seed: 132)
+        func describe(_ body: [UInt8], quick: Bool) -> String {
+            do {
+                return try RequestParser.batch(body, maximumDocuments: 4, quick: quick).map { result in
+                    switch result {
+                    case .success(let d): return "ok \(d)"
+                    case .failure(let f): return "\(f.reason.rawValue) \(f.message)"
+                    }
+                }.joined(separator: "\n")
+            } catch { return "whole: \(error.reason.rawValue) \(error.message)" }
+        }
+        var quickTaken = 0
+        for n in 0..<5_000 {
+            let documents = (0..<Int.random(in: 0...5, using: &rng)).map { _ in Self.document(&rng) }
+            let wrappers = [("{\"documents\":[", "]}"), ("{ \"documents\" : [ ", " ] }"), ("{\"documents\":{", "}}"),
+                            ("{\"docs\":[", "]}"), ("[", "]"), ("{\"documents\":[", "]"), ("{\"documents\":[", "]} x")]
+            let (open, close) = wrappers[Int.random(in: 0..<10, using: &rng) < 6 ? 0 : Int.random(in: 1..<wrappers.count, using: &rng)]
+            let body = Array((open + documents.joined(separator: ",") + close).utf8)
+            let quick = describe(body, quick: true)
+            #expect(quick == describe(body, quick: false), "body \(n): \(String(decoding: body.prefix(300), as: UTF8.self))")
+            if QuickBody.batch(body) != nil { quickTaken += 1 }
+        }
+        #expect(quickTaken > 500, "\(quickTaken)")  // the quick path is exercised, not just the fallback
+    }
+}
+
 @Suite("detection workers")
 struct WorkerTests {
     private func pipelineMaker(_ keys: [WatermarkKey]) -> @Sendable (Bool, Bool) throws -> DetectionPipeline {

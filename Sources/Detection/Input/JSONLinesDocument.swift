@@ -71,224 +71,252 @@ public enum JSONLinesDocument: Sendable, Equatable {
 enum QuickLine {
     static func parse(_ line: [UInt8]) -> (document: JSONLinesDocument, id: JSONValue?)? {
         line.withUnsafeBufferPointer { bytes in
-            var reader = Reader(bytes: bytes)
-            return reader.document()
+            var reader = JSONFastReader(bytes)
+            return reader.lineDocument()
+        }
+    }
+}
+
+/// A reader of the plain JSON that documents are sent as, for front ends that read many of
+/// them (the JSON Lines reader here, the service's request bodies): each method reads one
+/// value and returns nil (or false) for anything Foundation's decoder might read differently
+/// or refuse (a fraction or an exponent where an integer is wanted, a lone surrogate, invalid
+/// UTF-8, a bad escape, a raw control character), so a caller that falls back to the decoder
+/// on nil reads every input exactly as the decoder does and keeps the decoder's errors.
+///
+/// It reads the buffer it was made with, which must outlive it: make it inside
+/// `withUnsafeBufferPointer`.
+public struct JSONFastReader {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var i = 0
+
+    public init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    /// Whether every byte has been read.
+    public var isAtEnd: Bool { i == bytes.count }
+
+    mutating func lineDocument() -> (document: JSONLinesDocument, id: JSONValue?)? {
+        var text: String?, ids: [UInt32]?, id: JSONValue?, sawID = false
+        skipSpace()
+        guard take(UInt8(ascii: "{")) else { return nil }
+        skipSpace()
+        if !take(UInt8(ascii: "}")) {
+            while true {
+                guard let name = key() else { return nil }
+                skipSpace()
+                guard take(UInt8(ascii: ":")) else { return nil }
+                skipSpace()
+                switch name {
+                case .text:
+                    guard text == nil, let s = string() else { return nil }
+                    text = s
+                case .ids:
+                    guard ids == nil, let list = idList() else { return nil }
+                    ids = list
+                case .id:
+                    guard !sawID else { return nil }
+                    if literal("null") {
+                        id = nil  // as the decoder reads an optional: null is no id
+                    } else {
+                        guard let v = scalar() else { return nil }
+                        id = v
+                    }
+                    sawID = true
+                }
+                skipSpace()
+                if take(UInt8(ascii: ",")) { skipSpace(); continue }
+                guard take(UInt8(ascii: "}")) else { return nil }
+                break
+            }
+        }
+        skipSpace()
+        guard i == bytes.count else { return nil }
+        if let text { return (.text(text), id) }
+        if let ids { return (.ids(ids), id) }
+        return nil  // neither: the decoder's path says so
+    }
+
+    private enum Key { case text, ids, id }
+
+    private mutating func key() -> Key? {
+        guard take(UInt8(ascii: "\"")) else { return nil }
+        let start = i
+        while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\") { i += 1 }
+        guard take(UInt8(ascii: "\"")) else { return nil }
+        let name = UnsafeBufferPointer(rebasing: bytes[start..<(i - 1)])
+        if name.elementsEqual("text".utf8) { return .text }
+        if name.elementsEqual("ids".utf8) { return .ids }
+        if name.elementsEqual("id".utf8) { return .id }
+        return nil
+    }
+
+    /// A key without escapes, and past it; nil for anything else.
+    public mutating func plainKey() -> String? {
+        guard take(UInt8(ascii: "\"")) else { return nil }
+        let start = i
+        while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 { i += 1 }
+        guard take(UInt8(ascii: "\"")) else { return nil }
+        return String(validating: UnsafeBufferPointer(rebasing: bytes[start..<(i - 1)]), as: UTF8.self)
+    }
+
+    /// Skips JSON whitespace.
+    public mutating func skipSpace() {
+        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+    }
+
+    /// Takes `byte` if it is next.
+    public mutating func take(_ byte: UInt8) -> Bool {
+        guard i < bytes.count, bytes[i] == byte else { return false }
+        i += 1
+        return true
+    }
+
+    /// A plain integer: `-?(0|[1-9][0-9]*)` followed by neither a fraction nor an exponent.
+    private mutating func integer() -> (negative: Bool, magnitude: UInt64)? {
+        let negative = take(UInt8(ascii: "-"))
+        let start = i
+        var value: UInt64 = 0
+        while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") {
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(UInt64(bytes[i] - UInt8(ascii: "0")))
+            guard !o1, !o2 else { return nil }
+            value = a
+            i += 1
+        }
+        guard i > start, !(bytes[start] == UInt8(ascii: "0") && i - start > 1) else { return nil }
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") || bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            return nil
+        }
+        return (negative, value)
+    }
+
+    /// An array of token ids (plain integers 0 to 2³² − 1).
+    public mutating func idList() -> [UInt32]? {
+        guard take(UInt8(ascii: "[")) else { return nil }
+        var out: [UInt32] = []
+        out.reserveCapacity(bytes.count / 4)
+        skipSpace()
+        if take(UInt8(ascii: "]")) { return out }
+        while true {
+            guard let (negative, n) = integer(), !negative || n == 0, n <= UInt64(UInt32.max) else { return nil }
+            out.append(UInt32(n))
+            skipSpace()
+            if take(UInt8(ascii: ",")) { skipSpace(); continue }
+            return take(UInt8(ascii: "]")) ? out : nil
         }
     }
 
-    private struct Reader {
-        let bytes: UnsafeBufferPointer<UInt8>
-        var i = 0
+    /// Takes `word` (`true`, `null`, …) if it is next.
+    public mutating func literal(_ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard bytes.count - i >= n else { return false }
+        for k in 0..<n where bytes[i + k] != word.utf8Start[k] { return false }
+        i += n
+        return true
+    }
 
-        mutating func document() -> (document: JSONLinesDocument, id: JSONValue?)? {
-            var text: String?, ids: [UInt32]?, id: JSONValue?, sawID = false
-            skipSpace()
-            guard take(UInt8(ascii: "{")) else { return nil }
-            skipSpace()
-            if !take(UInt8(ascii: "}")) {
-                while true {
-                    guard let name = key() else { return nil }
-                    skipSpace()
-                    guard take(UInt8(ascii: ":")) else { return nil }
-                    skipSpace()
-                    switch name {
-                    case .text:
-                        guard text == nil, let s = string() else { return nil }
-                        text = s
-                    case .ids:
-                        guard ids == nil, let list = idList() else { return nil }
-                        ids = list
-                    case .id:
-                        guard !sawID else { return nil }
-                        if literal("null") {
-                            id = nil  // as the decoder reads an optional: null is no id
-                        } else {
-                            guard let v = scalar() else { return nil }
-                            id = v
-                        }
-                        sawID = true
-                    }
-                    skipSpace()
-                    if take(UInt8(ascii: ",")) { skipSpace(); continue }
-                    guard take(UInt8(ascii: "}")) else { return nil }
-                    break
-                }
+    /// A string, a plain integer that fits in `Int`, or a boolean.
+    public mutating func scalar() -> JSONValue? {
+        guard i < bytes.count else { return nil }
+        switch bytes[i] {
+        case UInt8(ascii: "\""): return string().map(JSONValue.string)
+        case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
+        case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
+        default:
+            guard let (negative, n) = integer() else { return nil }
+            if negative {
+                guard n <= UInt64(Int.max) else { return nil }  // -2^63 itself is left to the decoder
+                return .int(-Int(n))
             }
-            skipSpace()
-            guard i == bytes.count else { return nil }
-            if let text { return (.text(text), id) }
-            if let ids { return (.ids(ids), id) }
-            return nil  // neither: the decoder's path says so
+            return n <= UInt64(Int.max) ? .int(Int(n)) : nil
         }
+    }
 
-        private enum Key { case text, ids, id }
-
-        private mutating func key() -> Key? {
-            guard take(UInt8(ascii: "\"")) else { return nil }
-            let start = i
-            while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\") { i += 1 }
-            guard take(UInt8(ascii: "\"")) else { return nil }
-            let name = UnsafeBufferPointer(rebasing: bytes[start..<(i - 1)])
-            if name.elementsEqual("text".utf8) { return .text }
-            if name.elementsEqual("ids".utf8) { return .ids }
-            if name.elementsEqual("id".utf8) { return .id }
-            return nil
+    private static func hexValue(_ b: UInt8) -> UInt32? {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(b - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(b - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt32(b - UInt8(ascii: "A") + 10)
+        default: return nil
         }
+    }
 
-        private mutating func skipSpace() {
-            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
-        }
-
-        private mutating func take(_ byte: UInt8) -> Bool {
-            guard i < bytes.count, bytes[i] == byte else { return false }
+    private mutating func hex4() -> UInt32? {
+        guard bytes.count - i >= 4 else { return nil }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            guard let d = Self.hexValue(bytes[i]) else { return nil }
+            v = v << 4 | d
             i += 1
-            return true
         }
+        return v
+    }
 
-        /// A plain integer: `-?(0|[1-9][0-9]*)` followed by neither a fraction nor an exponent.
-        private mutating func integer() -> (negative: Bool, magnitude: UInt64)? {
-            let negative = take(UInt8(ascii: "-"))
-            let start = i
-            var value: UInt64 = 0
-            while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") {
-                let (m, o1) = value.multipliedReportingOverflow(by: 10)
-                let (a, o2) = m.addingReportingOverflow(UInt64(bytes[i] - UInt8(ascii: "0")))
-                guard !o1, !o2 else { return nil }
-                value = a
-                i += 1
-            }
-            guard i > start, !(bytes[start] == UInt8(ascii: "0") && i - start > 1) else { return nil }
-            if i < bytes.count, bytes[i] == UInt8(ascii: ".") || bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
-                return nil
-            }
-            return (negative, value)
-        }
-
-        private mutating func idList() -> [UInt32]? {
-            guard take(UInt8(ascii: "[")) else { return nil }
-            var out: [UInt32] = []
-            out.reserveCapacity(bytes.count / 4)
-            skipSpace()
-            if take(UInt8(ascii: "]")) { return out }
-            while true {
-                guard let (negative, n) = integer(), !negative || n == 0, n <= UInt64(UInt32.max) else { return nil }
-                out.append(UInt32(n))
-                skipSpace()
-                if take(UInt8(ascii: ",")) { skipSpace(); continue }
-                return take(UInt8(ascii: "]")) ? out : nil
+    /// Moves `i` past bytes that need no unescaping: none a quote, a backslash or a control
+    /// character. Sixteen at a time, since a text is mostly such runs and this scan was most
+    /// of the reader's time.
+    @inline(__always)
+    private mutating func skipPlainRun() {
+        if let base = bytes.baseAddress {
+            let quote = SIMD16<UInt8>(repeating: UInt8(ascii: "\"")), backslash = SIMD16<UInt8>(repeating: UInt8(ascii: "\\"))
+            let space = SIMD16<UInt8>(repeating: 0x20)
+            while bytes.count - i >= 16 {
+                let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<UInt8>.self)
+                if any((v .== quote) .| (v .== backslash) .| (v .< space)) { break }
+                i += 16
             }
         }
+        while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 { i += 1 }
+    }
 
-        private mutating func literal(_ word: StaticString) -> Bool {
-            let n = word.utf8CodeUnitCount
-            guard bytes.count - i >= n else { return false }
-            for k in 0..<n where bytes[i + k] != word.utf8Start[k] { return false }
-            i += n
-            return true
+    /// A string value, unescaped; nil for anything the decoder might read differently.
+    public mutating func string() -> String? {
+        guard take(UInt8(ascii: "\"")) else { return nil }
+        var start = i
+        skipPlainRun()
+        guard i < bytes.count else { return nil }
+        if bytes[i] == UInt8(ascii: "\"") {
+            let run = UnsafeBufferPointer(rebasing: bytes[start..<i])
+            i += 1
+            return String(validating: run, as: UTF8.self)
         }
-
-        private mutating func scalar() -> JSONValue? {
+        // Escapes: plain runs copied whole between them.
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count - start)
+        while true {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
             guard i < bytes.count else { return nil }
-            switch bytes[i] {
-            case UInt8(ascii: "\""): return string().map(JSONValue.string)
-            case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
-            case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
-            default:
-                guard let (negative, n) = integer() else { return nil }
-                if negative {
-                    guard n <= UInt64(Int.max) else { return nil }  // -2^63 itself is left to the decoder
-                    return .int(-Int(n))
-                }
-                return n <= UInt64(Int.max) ? .int(Int(n)) : nil
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") {
+                i += 1
+                return String(validating: out, as: UTF8.self)
             }
-        }
-
-        private static func hexValue(_ b: UInt8) -> UInt32? {
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(b - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(b - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt32(b - UInt8(ascii: "A") + 10)
+            guard b == UInt8(ascii: "\\") else { return nil }  // a raw control character
+            i += 1
+            guard i < bytes.count else { return nil }
+            let e = bytes[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                guard var code = hex4() else { return nil }
+                if (0xD800..<0xDC00).contains(code) {
+                    guard take(UInt8(ascii: "\\")), take(UInt8(ascii: "u")), let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00..<0xE000).contains(code) {
+                    return nil
+                }
+                guard let scalar = Unicode.Scalar(code) else { return nil }
+                out.append(contentsOf: UTF8.encode(scalar)!)
             default: return nil
             }
-        }
-
-        private mutating func hex4() -> UInt32? {
-            guard bytes.count - i >= 4 else { return nil }
-            var v: UInt32 = 0
-            for _ in 0..<4 {
-                guard let d = Self.hexValue(bytes[i]) else { return nil }
-                v = v << 4 | d
-                i += 1
-            }
-            return v
-        }
-
-        /// Moves `i` past bytes that need no unescaping: none a quote, a backslash or a control
-        /// character. Sixteen at a time, since a text is mostly such runs and this scan was most
-        /// of the reader's time.
-        @inline(__always)
-        private mutating func skipPlainRun() {
-            if let base = bytes.baseAddress {
-                let quote = SIMD16<UInt8>(repeating: UInt8(ascii: "\"")), backslash = SIMD16<UInt8>(repeating: UInt8(ascii: "\\"))
-                let space = SIMD16<UInt8>(repeating: 0x20)
-                while bytes.count - i >= 16 {
-                    let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<UInt8>.self)
-                    if any((v .== quote) .| (v .== backslash) .| (v .< space)) { break }
-                    i += 16
-                }
-            }
-            while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 { i += 1 }
-        }
-
-        /// A string value, unescaped; nil for anything the decoder might read differently.
-        private mutating func string() -> String? {
-            guard take(UInt8(ascii: "\"")) else { return nil }
-            var start = i
+            start = i
             skipPlainRun()
-            guard i < bytes.count else { return nil }
-            if bytes[i] == UInt8(ascii: "\"") {
-                let run = UnsafeBufferPointer(rebasing: bytes[start..<i])
-                i += 1
-                return String(validating: run, as: UTF8.self)
-            }
-            // Escapes: plain runs copied whole between them.
-            var out: [UInt8] = []
-            out.reserveCapacity(bytes.count - start)
-            while true {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
-                guard i < bytes.count else { return nil }
-                let b = bytes[i]
-                if b == UInt8(ascii: "\"") {
-                    i += 1
-                    return String(validating: out, as: UTF8.self)
-                }
-                guard b == UInt8(ascii: "\\") else { return nil }  // a raw control character
-                i += 1
-                guard i < bytes.count else { return nil }
-                let e = bytes[i]
-                i += 1
-                switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    guard var code = hex4() else { return nil }
-                    if (0xD800..<0xDC00).contains(code) {
-                        guard take(UInt8(ascii: "\\")), take(UInt8(ascii: "u")), let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00..<0xE000).contains(code) {
-                        return nil
-                    }
-                    guard let scalar = Unicode.Scalar(code) else { return nil }
-                    out.append(contentsOf: UTF8.encode(scalar)!)
-                default: return nil
-                }
-                start = i
-                skipPlainRun()
-            }
         }
     }
 }
