@@ -8,7 +8,9 @@
    request one document to `POST /v1/detect`: requests/s, p50 and p99 latency; then the same
    with each request a batch of --batch documents (16, then 64) to `POST /v1/detect/batch`
    (documents/s is then requests/s times the batch); and GET /healthz under the same wrk, the
-   HTTP floor, from which the most that one document a request could reach is derived;
+   HTTP floor, from which the most that one document a request could reach is derived; the
+   CLI on all cores is measured again after every row, and each row's ratio is to the mean of
+   the CLI measured just before and after it (this machine's speed drifts by tens of percent);
 4. with --soak SECONDS, wrk at 16 connections for that long, the server's RSS sampled every
    10 s.
 
@@ -141,27 +143,41 @@ def main():
     url = re.search(r"(http://\S+)", server.stdout.readline()).group(1)
     env = dict(os.environ, BENCH_TOKEN=secret, BENCH_BODIES=str(work / "bodies.jsonl"), BENCH_LUA=str(work / "bench.lua"))
     wrk(url, 16, 5, env)  # warm-up
-    rows = [wrk(url, c, args.seconds, env) for c in (1, 16, 64)]
+    # This machine's speed drifts by tens of percent over minutes, so the CLI (on all cores) is
+    # measured again after every row, while the server idles, and each row is compared with
+    # the mean of the CLI measured just before and just after it.
+    baseline = [clin]
+    def beside(measure):
+        value = measure()
+        baseline.append(cli_rate(key, docs, cores, 40))
+        return value, (baseline[-2] + baseline[-1]) / 2
+    rows = []
+    for c in (1, 16, 64):
+        r, cli = beside(lambda: wrk(url, c, args.seconds, env))
+        rows.append(dict(r, cli=cli))
     # The HTTP floor: with wrk on the same cores, each request costs the machine at least what
     # a GET /healthz costs plus what detecting its document costs the CLI, so one document a
     # request can reach at most h / (h + cli) of the CLI's documents/s (h = /healthz requests/s).
-    floor = {c: wrk_healthz(url, c, max(5, args.seconds // 2)) for c in (1, 16, 64)}
+    floor = {c: beside(lambda: wrk_healthz(url, c, max(5, args.seconds // 2))) for c in (1, 16, 64)}
     for size in [b for b in (args.batch or [16, 64]) if b > 1]:
         # Batches: consecutive runs of the documents, wrapping around, so every batch is full.
         batches = [[docs[(start + j) % len(docs)] for j in range(size)] for start in range(0, len(docs), size)]
         (work / f"batches-{size}.jsonl").write_text("".join(json.dumps({"documents": [{"text": t} for t in b]}) + "\n" for b in batches))
         env["BENCH_BATCHES"] = str(work / f"batches-{size}.jsonl")
-        rows += [wrk(url, c, args.seconds, env, batch=size) for c in (1, 16, 64)]
+        for c in (1, 16, 64):
+            r, cli = beside(lambda: wrk(url, c, args.seconds, env, batch=size))
+            rows.append(dict(r, cli=cli))
     print(f"service, {cores} detection threads, wrk on the same machine ({args.seconds} s each):")
-    print("| request | connections | requests/s | documents/s | vs CLI (1 thread) | vs CLI (%d threads) | p50 ms | p99 ms | non-2xx | errors |" % cores)
+    print(f"CLI --threads {cores}, measured after each row: " + ", ".join(f"{b:.0f}" for b in baseline) + " documents/s")
+    print(f"| request | connections | requests/s | documents/s | vs CLI (1 thread, at the start) | vs CLI ({cores} threads, beside the row) | p50 ms | p99 ms | non-2xx | errors |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    print(f"HTTP floor, GET /healthz under the same wrk: " + ", ".join(f"{floor[c]:.0f} requests/s at {c}" for c in (1, 16, 64)))
-    print("most one document a request can reach, h / (h + CLI): " +
-          ", ".join(f"{floor[c] / (floor[c] + clin):.2f} of the CLI ({cores} threads) at {c}" for c in (1, 16, 64)))
     for r in rows:
         what = "1 document" if r["batch"] == 1 else f"batch of {r['batch']}"
-        print(f"| {what} | {r['connections']} | {r['rps']:.0f} | {r['docs']:.0f} | {r['docs'] / cli1:.2f} | {r['docs'] / clin:.2f} | "
+        print(f"| {what} | {r['connections']} | {r['rps']:.0f} | {r['docs']:.0f} | {r['docs'] / cli1:.2f} | {r['docs'] / r['cli']:.2f} | "
               f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non2xx']} | {r['errors']} |")
+    print(f"HTTP floor, GET /healthz under the same wrk: " + ", ".join(f"{floor[c][0]:.0f} requests/s at {c}" for c in (1, 16, 64)))
+    print("most one document a request can reach, h / (h + CLI): " +
+          ", ".join(f"{h / (h + cli):.2f} of the CLI ({cores} threads) at {c}" for c, (h, cli) in floor.items()))
     print(f"server RSS after the runs: {rss_kib(server.pid) / 1024:.1f} MiB")
 
     if args.soak:
