@@ -262,51 +262,41 @@ enum QuickBody {
 
     /// One document object; nil unless every field is known, once, and of the right type.
     private static func object(_ r: inout JSONFastReader) -> DocumentSlot? {
-        guard r.take(UInt8(ascii: "{")) else { return nil }
         var text: String?, ids: [UInt32]?, id: JSONValue?, sawID = false, scan: Bool?, attribution: Bool?
         func flag(_ r: inout JSONFastReader) -> Bool? {
             if r.literal("true") { return true }
             if r.literal("false") { return false }
             return nil
         }
-        r.skipSpace()
-        if !r.take(UInt8(ascii: "}")) {
-            while true {
-                guard let key = r.plainKey() else { return nil }
-                r.skipSpace()
-                guard r.take(UInt8(ascii: ":")) else { return nil }
-                r.skipSpace()
-                switch key {
-                case "text":
-                    guard text == nil, let value = r.string() else { return nil }
-                    text = value
-                case "ids":
-                    guard ids == nil, let value = r.idList() else { return nil }
-                    ids = value
-                case "id":
-                    guard !sawID else { return nil }
-                    sawID = true
-                    if r.literal("null") { break }
-                    switch r.scalar() {
-                    case .int(let n)?: id = .int(n)
-                    case .string(let s)?: id = .string(s)
-                    default: return nil  // a boolean, or what the reader leaves: the decoder's to word
-                    }
-                case "scan":
-                    guard scan == nil, let value = flag(&r) else { return nil }
-                    scan = value
-                case "attribution":
-                    guard attribution == nil, let value = flag(&r) else { return nil }
-                    attribution = value
-                default:
-                    return nil
+        let read = r.object { key, r in
+            switch key {
+            case "text":
+                guard text == nil, let value = r.string() else { return false }
+                text = value
+            case "ids":
+                guard ids == nil, let value = r.idList() else { return false }
+                ids = value
+            case "id":
+                guard !sawID else { return false }
+                sawID = true
+                if r.literal("null") { return true }
+                switch r.scalar() {
+                case .int(let n)?: id = .int(n)
+                case .string(let s)?: id = .string(s)
+                default: return false  // a boolean, or what the reader leaves: the decoder's to word
                 }
-                r.skipSpace()
-                if r.take(UInt8(ascii: ",")) { r.skipSpace(); continue }
-                guard r.take(UInt8(ascii: "}")) else { return nil }
-                break
+            case "scan":
+                guard scan == nil, let value = flag(&r) else { return false }
+                scan = value
+            case "attribution":
+                guard attribution == nil, let value = flag(&r) else { return false }
+                attribution = value
+            default:
+                return false
             }
+            return true
         }
+        guard read else { return nil }
         do throws(DocumentSlot.ParseProblem) {
             let input = try DocumentSlot.input(text: text, ids: ids)
             if case .string(let s) = id { id = try DocumentSlot.checked(id: s) }

@@ -98,37 +98,29 @@ public struct JSONFastReader {
     mutating func lineDocument() -> (document: JSONLinesDocument, id: JSONValue?)? {
         var text: String?, ids: [UInt32]?, id: JSONValue?, sawID = false
         skipSpace()
-        guard take(UInt8(ascii: "{")) else { return nil }
-        skipSpace()
-        if !take(UInt8(ascii: "}")) {
-            while true {
-                guard let name = key() else { return nil }
-                skipSpace()
-                guard take(UInt8(ascii: ":")) else { return nil }
-                skipSpace()
-                switch name {
-                case .text:
-                    guard text == nil, let s = string() else { return nil }
-                    text = s
-                case .ids:
-                    guard ids == nil, let list = idList() else { return nil }
-                    ids = list
-                case .id:
-                    guard !sawID else { return nil }
-                    if literal("null") {
-                        id = nil  // as the decoder reads an optional: null is no id
-                    } else {
-                        guard let v = scalar() else { return nil }
-                        id = v
-                    }
-                    sawID = true
+        let read = object { name, r in
+            switch name {
+            case "text":
+                guard text == nil, let s = r.string() else { return false }
+                text = s
+            case "ids":
+                guard ids == nil, let list = r.idList() else { return false }
+                ids = list
+            case "id":
+                guard !sawID else { return false }
+                if r.literal("null") {
+                    id = nil  // as the decoder reads an optional: null is no id
+                } else {
+                    guard let v = r.scalar() else { return false }
+                    id = v
                 }
-                skipSpace()
-                if take(UInt8(ascii: ",")) { skipSpace(); continue }
-                guard take(UInt8(ascii: "}")) else { return nil }
-                break
+                sawID = true
+            default:
+                return false
             }
+            return true
         }
+        guard read else { return nil }
         skipSpace()
         guard i == bytes.count else { return nil }
         if let text { return (.text(text), id) }
@@ -136,18 +128,23 @@ public struct JSONFastReader {
         return nil  // neither: the decoder's path says so
     }
 
-    private enum Key { case text, ids, id }
-
-    private mutating func key() -> Key? {
-        guard take(UInt8(ascii: "\"")) else { return nil }
-        let start = i
-        while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\") { i += 1 }
-        guard take(UInt8(ascii: "\"")) else { return nil }
-        let name = UnsafeBufferPointer(rebasing: bytes[start..<(i - 1)])
-        if name.elementsEqual("text".utf8) { return .text }
-        if name.elementsEqual("ids".utf8) { return .ids }
-        if name.elementsEqual("id".utf8) { return .id }
-        return nil
+    /// Reads an object, `{"key": value, …}`, handing each key to `field`, which reads the
+    /// key's value from the reader it is given and returns false to give up; false when the
+    /// object is not read to its end.
+    public mutating func object(_ field: (_ key: String, _ reader: inout JSONFastReader) -> Bool) -> Bool {
+        guard take(UInt8(ascii: "{")) else { return false }
+        skipSpace()
+        if take(UInt8(ascii: "}")) { return true }
+        while true {
+            guard let key = plainKey() else { return false }
+            skipSpace()
+            guard take(UInt8(ascii: ":")) else { return false }
+            skipSpace()
+            guard field(key, &self) else { return false }
+            skipSpace()
+            if take(UInt8(ascii: ",")) { skipSpace(); continue }
+            return take(UInt8(ascii: "}"))
+        }
     }
 
     /// A key without escapes, and past it; nil for anything else.
@@ -194,7 +191,10 @@ public struct JSONFastReader {
     public mutating func idList() -> [UInt32]? {
         guard take(UInt8(ascii: "[")) else { return nil }
         var out: [UInt32] = []
-        out.reserveCapacity(bytes.count / 4)
+        // Room for what the rest of the buffer could hold (an id takes two bytes at least), up
+        // to a bound: the array is kept with the document, and in a batch body the rest of the
+        // buffer is every later document too.
+        out.reserveCapacity(min((bytes.count - i) / 2, 4096))
         skipSpace()
         if take(UInt8(ascii: "]")) { return out }
         while true {
