@@ -72,9 +72,10 @@ public final class BPETokenizer: Sendable {
     ///   - tokens: vocabulary spelling (GPT-2 byte alphabet) by id; `nil` for unused ids.
     ///   - modelTokenCount: ids below this belong to the BPE model vocabulary (the rest are
     ///     added tokens only).
+    ///   - spellings: `tokens` indexed, if the caller has built that index already.
     ///   - decodeBytes: the bytes each id decodes to.
     init(
-        tokens: [String?], modelTokenCount: Int, decodeBytes: [[UInt8]],
+        tokens: [String?], spellings: SpellingIndex? = nil, modelTokenCount: Int, decodeBytes: [[UInt8]],
         mergeRules: [(left: UInt32, right: UInt32, rank: UInt32, merged: UInt32)],
         mergeSource: MergeSource, addedTokens: [AddedToken], preTokenizer: PreTokenizer, normalization: Normalization,
         ignoresMerges: Bool, bosTokenID: UInt32?, eosTokenID: UInt32?, unknownID: UInt32?, source: String
@@ -91,11 +92,15 @@ public final class BPETokenizer: Sendable {
         self.decodeBytesByID = decodeBytes
         vocabularySize = tokens.count
 
-        var s2i = SpellingIndex(capacity: tokens.count)
-        for (i, t) in tokens.enumerated() {
-            if let t { s2i.insertIfAbsent(t, value: UInt32(i)) }
+        if let spellings {
+            stringToID = spellings
+        } else {
+            var s2i = SpellingIndex(capacity: tokens.count)
+            for (i, t) in tokens.enumerated() {
+                if let t { s2i.insertIfAbsent(t, value: UInt32(i)) }
+            }
+            stringToID = s2i
         }
-        stringToID = s2i
 
         // Byte tokens and whole-token lookup come from the model vocabulary only.
         var byteIDs = [UInt32](repeating: .max, count: 256)

@@ -1,5 +1,10 @@
 internal import SystemPackage
 internal import SystemSupport
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A file or standard input read in fixed-size chunks, so that inputs of any size stream.
 public final class ByteStream {
@@ -58,6 +63,9 @@ public struct LineReader {
     public let maximumLineLength: Int
     private var pending: [UInt8] = []
     private var start = 0
+    /// Where the search for the next newline resumes: bytes before it (from `start`) hold
+    /// none, so a line longer than a chunk is scanned once, not again after every chunk.
+    private var scanned = 0
     private var finished = false
     public private(set) var lineNumber = 0
 
@@ -69,29 +77,48 @@ public struct LineReader {
     /// The next line without its terminator, or nil at end of input.
     public mutating func nextLine() throws(InputError) -> [UInt8]? {
         while true {
-            if let newline = pending[start...].firstIndex(of: 0x0A) {
-                var line = Array(pending[start..<newline])
+            if let newline = Self.newline(in: pending, from: max(start, scanned)) {
+                let end = newline > start && pending[newline - 1] == 0x0D ? newline - 1 : newline
+                guard end - start <= maximumLineLength else { throw tooLong() }
+                let line = Array(pending[start..<end])
                 start = newline + 1
-                if line.last == 0x0D { line.removeLast() }
+                scanned = start
                 lineNumber += 1
                 return line
             }
-            if pending.count - start > maximumLineLength {
-                throw InputError(source: "\(stream.name):\(lineNumber + 1)", problem: "line is longer than \(maximumLineLength) bytes")
-            }
+            scanned = pending.count
+            // One byte more than the maximum may still be a line's CR.
+            if pending.count - start > maximumLineLength + 1 { throw tooLong() }
             if finished {
                 guard start < pending.count else { return nil }
                 var line = Array(pending[start...])
                 start = pending.count
+                scanned = start
                 if line.last == 0x0D { line.removeLast() }
+                guard line.count <= maximumLineLength else { throw tooLong() }
                 lineNumber += 1
                 return line
             }
             if start > 0 {
                 pending.removeFirst(start)
+                scanned -= start
                 start = 0
             }
             if let chunk = try stream.nextChunk() { pending.append(contentsOf: chunk) } else { finished = true }
+        }
+    }
+
+    private func tooLong() -> InputError {
+        InputError(source: "\(stream.name):\(lineNumber + 1)", problem: "line is longer than \(maximumLineLength) bytes")
+    }
+
+    /// The index of the first LF at or after `from`, by `memchr` (a byte loop was 2% of a
+    /// corpus run).
+    private static func newline(in bytes: [UInt8], from: Int) -> Int? {
+        guard from < bytes.count else { return nil }
+        return bytes.withUnsafeBufferPointer { p -> Int? in
+            guard let base = p.baseAddress, let hit = memchr(base + from, 0x0A, p.count - from) else { return nil }
+            return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
         }
     }
 }

@@ -79,18 +79,19 @@ struct SpellingIndex {
     /// The value of `first` and `second` joined, or nil; the joined string is never made.
     func find(_ first: String, _ second: String) -> UInt32? {
         var a = first, b = second
-        return a.withUTF8 { pa in
-            b.withUTF8 { pb in
-                let h = Self.hash(pb, from: Self.hash(pa))
-                var i = Int(truncatingIfNeeded: h) & mask
-                while slots[i] != 0 {
-                    let entry = Int(slots[i]) - 1
-                    if matches(entry, h, pa, pb) { return values[entry] }
-                    i = (i + 1) & mask
-                }
-                return nil
-            }
+        return a.withUTF8 { pa in b.withUTF8 { pb in find(pa, pb) } }
+    }
+
+    /// The value of the bytes `first` then `second`, or nil.
+    func find(_ first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        let h = Self.hash(second, from: Self.hash(first))
+        var i = Int(truncatingIfNeeded: h) & mask
+        while slots[i] != 0 {
+            let entry = Int(slots[i]) - 1
+            if matches(entry, h, first, second) { return values[entry] }
+            i = (i + 1) & mask
         }
+        return nil
     }
 
     @inline(__always)

@@ -69,9 +69,8 @@ extension BPETokenizer {
         for (i, t) in types.enumerated() where t == 3 || t == 4 {
             added.append(AddedToken(id: UInt32(i), content: tokens[i], isSpecial: t == 3))
         }
-        let merges = try splitMerges(mergeStrings, source: source)
         try self.init(
-            vocabularyTokens: tokens, merges: merges, addedTokens: added, preTokenizer: preTokenizer,
+            vocabularyTokens: tokens, mergeList: .joined(mergeStrings), addedTokens: added, preTokenizer: preTokenizer,
             normalization: preTokenizer == .qwen2 ? .nfc : .none,
             // llama.cpp applies ignore_merges for the Llama 3 rules, as the HF definition does.
             ignoresMerges: preTokenizer == .llama3,
@@ -97,20 +96,35 @@ func describeGGUFModel(_ model: String) -> String {
     }
 }
 
-/// Splits `"left right"` merge strings at the first space after the first character (a
-/// byte-level spelling never contains a space, so this is unambiguous).
-func splitMerges(_ merges: [String], source: String) throws(TokenizerError) -> [(String, String)] {
-    var out: [(String, String)] = []
+/// Merge rules as a loader has them: pairs of spellings, or GGUF's `"left right"` strings,
+/// which are looked up in place (two new strings per rule were a tenth of the load).
+enum MergeList {
+    case pairs([(String, String)])
+    case joined([String])
+
+    var count: Int {
+        switch self {
+        case .pairs(let p): return p.count
+        case .joined(let j): return j.count
+        }
+    }
+}
+
+/// Where each `"left right"` merge string splits: its first space after the first character
+/// (a byte-level spelling never contains a space, so this is unambiguous).
+func mergeSplits(_ merges: [String], source: String) throws(TokenizerError) -> [Int] {
+    var out: [Int] = []
     out.reserveCapacity(merges.count)
     for (i, m) in merges.enumerated() {
-        let u = m.utf8
-        guard let first = u.first, let space = u.dropFirst().firstIndex(of: 0x20) else {
+        var m = m
+        let space = m.withUTF8 { p -> Int? in
+            guard p.count > 1 else { return nil }
+            return p[1...].firstIndex(of: 0x20)
+        }
+        guard let space else {
             throw TokenizerError(.invalid, source: source, "merge \(i) \"\(m)\" is not two tokens separated by a space")
         }
-        _ = first
-        let left = String(m[m.startIndex..<space])
-        let right = String(m[m.index(after: space)...])
-        out.append((left, right))
+        out.append(space)
     }
     return out
 }
@@ -128,6 +142,16 @@ extension BPETokenizer {
         vocabularyTokens: [String?], merges: [(String, String)], addedTokens: [AddedToken] = [],
         preTokenizer: PreTokenizer, normalization: Normalization = .none, ignoresMerges: Bool = false,
         bosTokenID: UInt32? = nil, eosTokenID: UInt32? = nil, source: String = "tokenizer definition"
+    ) throws(TokenizerError) {
+        try self.init(vocabularyTokens: vocabularyTokens, mergeList: .pairs(merges), addedTokens: addedTokens,
+                      preTokenizer: preTokenizer, normalization: normalization, ignoresMerges: ignoresMerges,
+                      bosTokenID: bosTokenID, eosTokenID: eosTokenID, source: source)
+    }
+
+    convenience init(
+        vocabularyTokens: [String?], mergeList: MergeList, addedTokens: [AddedToken],
+        preTokenizer: PreTokenizer, normalization: Normalization, ignoresMerges: Bool,
+        bosTokenID: UInt32?, eosTokenID: UInt32?, source: String
     ) throws(TokenizerError) {
         let modelCount = vocabularyTokens.count
         var tokens = vocabularyTokens
@@ -147,24 +171,50 @@ extension BPETokenizer {
             if let t { ids.insertIfAbsent(t, value: UInt32(i)) }
         }
         var rules: [(left: UInt32, right: UInt32, rank: UInt32, merged: UInt32)] = []
-        rules.reserveCapacity(merges.count)
+        rules.reserveCapacity(mergeList.count)
         var pairs: [(UInt32, UInt32)] = []
-        pairs.reserveCapacity(merges.count)
-        for (rank, (a, b)) in merges.enumerated() {
-            guard let l = ids.find(a) else {
-                throw TokenizerError(
-                    .invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(a)\" is not in the vocabulary")
+        pairs.reserveCapacity(mergeList.count)
+        func missing(_ rank: Int, _ a: String, _ b: String, _ what: String) -> TokenizerError {
+            TokenizerError(.invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(what)\" is not in the vocabulary")
+        }
+        switch mergeList {
+        case .pairs(let merges):
+            for (rank, (a, b)) in merges.enumerated() {
+                guard let l = ids.find(a) else { throw missing(rank, a, b, a) }
+                guard let r = ids.find(b) else { throw missing(rank, a, b, b) }
+                guard let m = ids.find(a, b) else { throw missing(rank, a, b, a + b) }
+                rules.append((l, r, UInt32(rank), m))
+                pairs.append((l, r))
             }
-            guard let r = ids.find(b) else {
-                throw TokenizerError(
-                    .invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(b)\" is not in the vocabulary")
+        case .joined(let merges):
+            let splits = try mergeSplits(merges, source: source)
+            let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+            for (rank, merge) in merges.enumerated() {
+                var merge = merge
+                let space = splits[rank]
+                let found = merge.withUTF8 { p -> (UInt32?, UInt32?, UInt32?) in
+                    let a = UnsafeBufferPointer(rebasing: p[..<space]), b = UnsafeBufferPointer(rebasing: p[(space + 1)...])
+                    return (ids.find(a, empty), ids.find(b, empty), ids.find(a, b))
+                }
+                guard let l = found.0, let r = found.1, let m = found.2 else {
+                    let a = String(merge[..<merge.utf8.index(merge.startIndex, offsetBy: space)])
+                    let b = String(merge[merge.utf8.index(merge.startIndex, offsetBy: space + 1)...])
+                    throw missing(rank, a, b, found.0 == nil ? a : found.1 == nil ? b : a + b)
+                }
+                rules.append((l, r, UInt32(rank), m))
+                pairs.append((l, r))
             }
-            guard let m = ids.find(a, b) else {
-                throw TokenizerError(
-                    .invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(a + b)\" is not in the vocabulary")
-            }
-            rules.append((l, r, UInt32(rank), m))
-            pairs.append((l, r))
+        }
+        // The index of every spelling, built once: the vocabulary's, then the ids past it in
+        // order, as the designated initializer would build it from `tokens`, unless an added
+        // token respelled a vocabulary id (then the vocabulary's index is not that one).
+        let respelled = addedTokens.contains { t in
+            Int(t.id) < modelCount && !(vocabularyTokens[Int(t.id)].map { Array($0.utf8) == Array(tokens[Int(t.id)]!.utf8) } ?? false)
+        }
+        var spellings: SpellingIndex? = nil
+        if !respelled {
+            for i in modelCount..<tokens.count { if let t = tokens[i] { ids.insertIfAbsent(t, value: UInt32(i)) } }
+            spellings = ids
         }
         // Decoding follows the byte-level decoder: a spelling entirely in the byte alphabet
         // maps back to bytes; any other (an added token such as `<|im_end|>` with characters
@@ -174,7 +224,7 @@ extension BPETokenizer {
             return ByteLevel.decode(t) ?? Array(t.utf8)
         }
         try self.init(
-            tokens: tokens, modelTokenCount: modelCount, decodeBytes: decode, mergeRules: rules,
+            tokens: tokens, spellings: spellings, modelTokenCount: modelCount, decodeBytes: decode, mergeRules: rules,
             mergeSource: .rules(pairs),
             addedTokens: addedTokens, preTokenizer: preTokenizer, normalization: normalization,
             ignoresMerges: ignoresMerges,
