@@ -23,14 +23,20 @@ public enum TextNormalizer {
             default: break
             }
             if isExoticSpace(c) { spaces = true }
-            if confusables[c.value] != nil { homoglyphs = true }
+            if latinLookAlike(c.value) != nil { homoglyphs = true }
             if !emoji, c.value >= 0x2000 || c.value == 0xA9 || c.value == 0xAE, isEmojiPart(c) { emoji = true }
         }
         guard invisible || spaces || homoglyphs || emoji else { return text }
         var scalars = Array(text.unicodeScalars)
         if invisible { scalars = removeInvisible(scalars) }
         if spaces { scalars = scalars.map { isExoticSpace($0) ? " " : $0 } }
-        if homoglyphs { scalars = foldHomoglyphs(scalars) }
+        if homoglyphs {
+            let (folded, changed) = foldHomoglyphs(scalars)
+            // Real Cyrillic or Greek text has look-alikes and nothing to fold: returning it as
+            // it came spares building the same string again.
+            guard changed || invisible || spaces || emoji else { return text }
+            scalars = folded
+        }
         if emoji { scalars = removeEmoji(scalars) }
         var out = String.UnicodeScalarView()
         out.append(contentsOf: scalars)
@@ -81,37 +87,86 @@ public enum TextNormalizer {
         return table
     }()
 
-    static func foldHomoglyphs(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
+    /// Every look-alike's code point lies here.
+    static let confusableRange: ClosedRange<UInt32> = 0x0391...0x051D
+    /// ``confusables`` as a flat table over ``confusableRange`` (the Latin letter's ASCII code,
+    /// or 0): Russian and Greek text asks for every letter, and a hash per letter showed.
+    private static let confusableTable: [UInt8] = {
+        var table = [UInt8](repeating: 0, count: Int(confusableRange.upperBound - confusableRange.lowerBound) + 1)
+        for (code, latin) in confusables { table[Int(code - confusableRange.lowerBound)] = UInt8(latin.value) }
+        return table
+    }()
+
+    /// The Basic Latin letter that `v` looks like, or nil.
+    @inline(__always)
+    static func latinLookAlike(_ v: UInt32) -> Unicode.Scalar? {
+        guard confusableRange.contains(v) else { return nil }
+        let latin = confusableTable[Int(v - confusableRange.lowerBound)]
+        return latin == 0 ? nil : Unicode.Scalar(latin)
+    }
+
+    /// `isAlphabetic`, answered without the property lookup for ASCII and the basic Cyrillic
+    /// letters (the text homoglyph folding runs on), which are most of the scalars it sees.
+    @inline(__always)
+    static func isAlphabetic(_ c: Unicode.Scalar) -> Bool {
+        let v = c.value
+        if v < 0x80 { return (0x41...0x5A).contains(v) || (0x61...0x7A).contains(v) }
+        if (0x0410...0x044F).contains(v) { return true }
+        return c.properties.isAlphabetic
+    }
+
+    /// Ranges that hold no emoji part (dashes and quotation marks, CJK punctuation, kana, CJK
+    /// ideographs, Hangul syllables, fullwidth forms), so that typographic and CJK text is not
+    /// checked scalar by scalar against four properties; NormalizerShortcutTests holds every
+    /// scalar to the full test.
+    static func isInEmojiFreeBlock(_ v: UInt32) -> Bool {
+        (0x2010...0x2027).contains(v) || (0x3001...0x302F).contains(v) || (0x3040...0x30FF).contains(v)
+            || (0x3400...0x4DBF).contains(v) || (0x4E00...0x9FFF).contains(v) || (0xAC00...0xD7A3).contains(v)
+            || (0xFF01...0xFF60).contains(v)
+    }
+
+    /// The scalars with look-alikes folded, and whether any was.
+    static func foldHomoglyphs(_ s: [Unicode.Scalar]) -> (folded: [Unicode.Scalar], changed: Bool) {
         // Words (alphabetic runs) with what they hold: Basic Latin letters, look-alikes, others.
         struct Word { let range: Range<Int>; let latin: Bool; let onlyConfusables: Bool; let confusable: Bool }
         var words: [Word] = []
         var start = 0
         while start < s.count {
-            guard s[start].properties.isAlphabetic else { start += 1; continue }
+            guard isAlphabetic(s[start]) else { start += 1; continue }
             var end = start
             var latin = false, confusable = false, other = false
-            while end < s.count, s[end].properties.isAlphabetic {
+            while end < s.count, isAlphabetic(s[end]) {
                 let v = s[end].value
                 if (0x41...0x5A).contains(v) || (0x61...0x7A).contains(v) { latin = true }
-                else if confusables[v] != nil { confusable = true }
+                else if latinLookAlike(v) != nil { confusable = true }
                 else { other = true }
                 end += 1
             }
             words.append(Word(range: start..<end, latin: latin, onlyConfusables: confusable && !latin && !other, confusable: confusable))
             start = end
         }
-        var out = s
+        var out = s, changed = false
         for (i, word) in words.enumerated() where word.confusable {
             // Mixed with Latin letters, or made only of look-alikes between Latin words
             // ("Не wrote", "а falling"); real Cyrillic or Greek text has Cyrillic or Greek neighbours.
             let latinNeighbour = (i > 0 && words[i - 1].latin) || (i + 1 < words.count && words[i + 1].latin)
             guard word.latin || (word.onlyConfusables && latinNeighbour) else { continue }
-            for j in word.range { if let latin = confusables[s[j].value] { out[j] = latin } }
+            for j in word.range {
+                if let latin = latinLookAlike(s[j].value) {
+                    out[j] = latin
+                    changed = true
+                }
+            }
         }
-        return out
+        return (out, changed)
     }
 
     static func isEmojiPart(_ c: Unicode.Scalar) -> Bool {
+        if isInEmojiFreeBlock(c.value) { return false }
+        return isEmojiPartByProperties(c)
+    }
+
+    static func isEmojiPartByProperties(_ c: Unicode.Scalar) -> Bool {
         let p = c.properties
         if p.isEmojiModifier || c.value == 0xFE0F || c.value == 0xFE0E || c.value == 0x200D || c.value == 0x20E3 { return true }
         if (0xE0020...0xE007F).contains(c.value) || (0x1F1E6...0x1F1FF).contains(c.value) { return true }  // tags, flags
