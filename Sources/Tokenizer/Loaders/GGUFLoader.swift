@@ -174,42 +174,47 @@ extension BPETokenizer {
         rules.reserveCapacity(mergeList.count)
         var pairs: [(UInt32, UInt32)] = []
         pairs.reserveCapacity(mergeList.count)
-        func missing(_ rank: Int, _ a: String, _ b: String, _ what: String) -> TokenizerError {
-            TokenizerError(.invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(what)\" is not in the vocabulary")
+        // Both kinds of list come down to three byte lookups a rule; the spellings are made as
+        // strings only for a rule that fails.
+        let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        func lookUp(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> (UInt32?, UInt32?, UInt32?) {
+            (ids.find(a, empty), ids.find(b, empty), ids.find(a, b))
+        }
+        func add(_ rank: Int, _ found: (UInt32?, UInt32?, UInt32?), spellings: () -> (String, String)) throws(TokenizerError) {
+            guard let l = found.0, let r = found.1, let m = found.2 else {
+                let (a, b) = spellings()
+                let what = found.0 == nil ? a : found.1 == nil ? b : a + b
+                throw TokenizerError(.invalid, source: source, "merge \(rank) \"\(a) \(b)\": \"\(what)\" is not in the vocabulary")
+            }
+            rules.append((l, r, UInt32(rank), m))
+            pairs.append((l, r))
         }
         switch mergeList {
         case .pairs(let merges):
             for (rank, (a, b)) in merges.enumerated() {
-                guard let l = ids.find(a) else { throw missing(rank, a, b, a) }
-                guard let r = ids.find(b) else { throw missing(rank, a, b, b) }
-                guard let m = ids.find(a, b) else { throw missing(rank, a, b, a + b) }
-                rules.append((l, r, UInt32(rank), m))
-                pairs.append((l, r))
+                var a = a, b = b
+                let found = a.withUTF8 { pa in b.withUTF8 { pb in lookUp(pa, pb) } }
+                try add(rank, found) { (a, b) }
             }
         case .joined(let merges):
             let splits = try mergeSplits(merges, source: source)
-            let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
             for (rank, merge) in merges.enumerated() {
                 var merge = merge
                 let space = splits[rank]
-                let found = merge.withUTF8 { p -> (UInt32?, UInt32?, UInt32?) in
-                    let a = UnsafeBufferPointer(rebasing: p[..<space]), b = UnsafeBufferPointer(rebasing: p[(space + 1)...])
-                    return (ids.find(a, empty), ids.find(b, empty), ids.find(a, b))
+                let found = merge.withUTF8 { p in
+                    lookUp(UnsafeBufferPointer(rebasing: p[..<space]), UnsafeBufferPointer(rebasing: p[(space + 1)...]))
                 }
-                guard let l = found.0, let r = found.1, let m = found.2 else {
-                    let a = String(merge[..<merge.utf8.index(merge.startIndex, offsetBy: space)])
-                    let b = String(merge[merge.utf8.index(merge.startIndex, offsetBy: space + 1)...])
-                    throw missing(rank, a, b, found.0 == nil ? a : found.1 == nil ? b : a + b)
+                try add(rank, found) {
+                    let cut = merge.utf8.index(merge.startIndex, offsetBy: space)
+                    return (String(merge[..<cut]), String(merge[merge.utf8.index(after: cut)...]))
                 }
-                rules.append((l, r, UInt32(rank), m))
-                pairs.append((l, r))
             }
         }
         // The index of every spelling, built once: the vocabulary's, then the ids past it in
         // order, as the designated initializer would build it from `tokens`, unless an added
         // token respelled a vocabulary id (then the vocabulary's index is not that one).
         let respelled = addedTokens.contains { t in
-            Int(t.id) < modelCount && !(vocabularyTokens[Int(t.id)].map { Array($0.utf8) == Array(tokens[Int(t.id)]!.utf8) } ?? false)
+            Int(t.id) < modelCount && !(vocabularyTokens[Int(t.id)]?.utf8.elementsEqual(t.content.utf8) ?? false)
         }
         var spellings: SpellingIndex? = nil
         if !respelled {
