@@ -111,6 +111,7 @@ public final class TupleScorer {
     private func append(buffer: UnsafeBufferPointer<UInt32>) throws(WatermarkError) {
         var counters = self.counters
         defer { self.counters = counters }
+        if deduplicate { seen.reserve(buffer.count) }
         if h == 1 && !recordStatuses {
             try Self.scoreOneTokenContexts(buffer, counters: &counters, seen: &seen, scorer: self)
         } else {
@@ -137,49 +138,75 @@ public final class TupleScorer {
             start = 1
         }
         var context = window[0]
-        var scored = 0, green = 0, hits = 0, lookups = 0, skipped = 0
+        // Everything the loop changes is a local (the tuple set through its cursor) and counts
+        // wrap rather than trap (they cannot overflow: each is at most the token count): kept
+        // in memory and checked, they cost about a third of the loop's instructions.
+        // Hits and lookups are not counted per token: they follow from the tuples scored, the
+        // misses and the tuples the cache cannot hold, which are counted off the hot path.
+        var scored = 0, green = 0, misses = 0, uncacheable = 0, skipped = 0
+        var set = seen.cursor()
+        defer {
+            seen.update(from: set)
+            window[0] = context
+            c.tokens &+= tokens.count
+            c.scored &+= scored
+            c.green &+= green
+            if verdicts != nil {
+                c.lookups &+= scored &- uncacheable
+                c.hits &+= scored &- uncacheable &- misses
+            }
+            c.skipped &+= skipped
+        }
         let lookahead = 6
-        for position in start..<tokens.count {
+        let count = tokens.count
+        for position in start..<count {
             let token = tokens[position]
-            if position + lookahead < tokens.count {
-                let nextContext = tokens[position + lookahead - 1], nextToken = tokens[position + lookahead]
+            if position &+ lookahead < count {
+                let nextContext = tokens[position &+ lookahead &- 1], nextToken = tokens[position &+ lookahead]
                 if let verdicts, TupleVerdictCache.Table.cacheable(context: nextContext, token: nextToken) {
                     verdicts.prefetch(context: nextContext, token: nextToken)
                 }
                 cache?.prefetch(contextToken: nextContext)
+                if dedup { set.prefetch(UInt64(nextContext) << 32 | UInt64(nextToken)) }
             }
             defer { context = token }
             let key = UInt64(context) << 32 | UInt64(token)  // TupleKey.make at h = 1
             if let common, common.contains(key) {
-                skipped += 1
+                skipped &+= 1
                 continue
             }
-            if dedup, !seen.insert(key) { continue }
+            if dedup {
+                if set.isFull { set = seen.grown(set) }
+                if !set.insert(key) { continue }
+            }
+            scored &+= 1
             let isGreen: Bool
             if let verdicts, TupleVerdictCache.Table.cacheable(context: context, token: token) {
-                lookups += 1
                 if let known = verdicts.lookup(context: context, token: token) {
-                    hits += 1
                     isGreen = known
                 } else {
-                    window[0] = context
-                    isGreen = try greenByScoring(token, window: window, cache: cache, partition: partition, threshold: threshold)
+                    misses &+= 1
+                    isGreen = try greenOnMiss(token, after: context, window: window, cache: cache, partition: partition,
+                                              threshold: threshold)
                     verdicts.store(context: context, token: token, green: isGreen)
                 }
             } else {
-                window[0] = context
-                isGreen = try greenByScoring(token, window: window, cache: cache, partition: partition, threshold: threshold)
+                uncacheable &+= 1
+                isGreen = try greenOnMiss(token, after: context, window: window, cache: cache, partition: partition,
+                                          threshold: threshold)
             }
-            scored += 1
-            if isGreen { green += 1 }
+            if isGreen { green &+= 1 }
         }
+    }
+
+    /// ``greenByScoring(_:window:cache:partition:threshold:)`` at h = 1, out of line: inlined,
+    /// the miss path's registers spilled the hit path's.
+    @inline(never)
+    private static func greenOnMiss(_ token: UInt32, after context: UInt32, window: UnsafeMutableBufferPointer<UInt32>,
+                                    cache: ContextCache?, partition: GreenListPartition,
+                                    threshold: UInt32) throws(WatermarkError) -> Bool {
         window[0] = context
-        c.tokens += tokens.count
-        c.scored += scored
-        c.green += green
-        c.hits += hits
-        c.lookups += lookups
-        c.skipped += skipped
+        return try greenByScoring(token, window: window, cache: cache, partition: partition, threshold: threshold)
     }
 
     /// The partition's answer for one tuple, through the seed cache when there is one.

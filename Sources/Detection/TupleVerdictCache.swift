@@ -120,7 +120,7 @@ public final class TupleVerdictCache: Sendable {
         @inline(__always) private func place(_ context: UInt32, _ token: UInt32) -> (slot: Int, word: UInt32) {
             let mixed = ((UInt64(context) << 20 | UInt64(token)) &* Self.mixer) & Self.tupleMask
             let tag = UInt32(truncatingIfNeeded: mixed & tagMask)
-            return (Int(truncatingIfNeeded: mixed >> tagBits), Self.used | tag << 1)
+            return (Int(truncatingIfNeeded: mixed &>> tagBits), Self.used | tag &<< 1)
         }
 
         @inline(__always) func lookup(context: UInt32, token: UInt32) -> Bool? {
