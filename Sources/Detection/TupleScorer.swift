@@ -1,3 +1,4 @@
+internal import CBlockCipher
 import Watermark
 
 /// What detection made of one token.
@@ -44,6 +45,8 @@ public final class TupleScorer {
     private let contextCache: ContextCache?
     private let verdicts: TupleVerdictCache.Table?
     private let greenThreshold: UInt32
+    /// The seed table `wm_tuple_scan` reads, when the C loop can score this scorer's tuples.
+    private let scanSeeds: (table: UnsafeRawPointer, slots: Int)?
     /// - Parameter commonTuples: tuples to leave out; its context width must be the scheme's.
     public convenience init(partition: GreenListPartition, deduplicate: Bool = true, recordStatuses: Bool = false,
                             cacheSeeds: Bool = true, commonTuples: CommonTuples? = nil) throws(DetectionError) {
@@ -69,7 +72,17 @@ public final class TupleScorer {
         self.greenThreshold = partition.parameters.greenThreshold
         self.window = .allocate(capacity: partition.parameters.contextWidth)
         window.initialize(repeating: 0)
+        // The C loop does the default case: one-token contexts, the shared verdict table, the
+        // flat seed table, no common-tuple list, no statuses.
+        if Self.scanAvailable, verdicts != nil, commonTuples == nil, !recordStatuses,
+           let seeds = contextCache?.flatTableForOneTokenContexts {
+            scanSeeds = seeds
+        } else {
+            scanSeeds = nil
+        }
     }
+
+    static let scanAvailable = wm_tuple_scan_available() != 0
 
     deinit {
         window.deallocate()
@@ -113,7 +126,11 @@ public final class TupleScorer {
         defer { self.counters = counters }
         if deduplicate { seen.reserve(buffer.count) }
         if h == 1 && !recordStatuses {
-            try Self.scoreOneTokenContexts(buffer, counters: &counters, seen: &seen, scorer: self)
+            if let scanSeeds {
+                try Self.scoreByScan(buffer, counters: &counters, seen: &seen, seeds: scanSeeds, scorer: self)
+            } else {
+                try Self.scoreOneTokenContexts(buffer, counters: &counters, seen: &seen, scorer: self)
+            }
         } else {
             try Self.score(buffer, counters: &counters, seen: &seen, statuses: &statuses, record: recordStatuses,
                            scorer: self)
@@ -196,6 +213,76 @@ public final class TupleScorer {
                                           threshold: threshold)
             }
             if isGreen { green &+= 1 }
+        }
+    }
+
+    /// ``scoreOneTokenContexts(_:counters:seen:scorer:)`` through `wm_tuple_scan`
+    /// (tuple_scan.h), which decides every tuple it can from the verdict and seed tables and
+    /// hands back the rest: a full set (grown here), a context the seed table does not hold
+    /// (its HMAC is made here, through the seed cache) and ids too large for the verdict table.
+    /// Same counts, same tables, same order of work.
+    private static func scoreByScan(_ tokens: UnsafeBufferPointer<UInt32>, counters c: inout Counters, seen: inout TupleSet,
+                                    seeds: (table: UnsafeRawPointer, slots: Int), scorer: TupleScorer) throws(WatermarkError) {
+        guard !tokens.isEmpty, let base = tokens.baseAddress, let verdicts = scorer.verdicts?.probe else { return }
+        let window = scorer.window, threshold = scorer.greenThreshold, partition = scorer.partition, cache = scorer.contextCache
+        var start = 0
+        if c.filled == 0 {
+            window[0] = tokens[0]
+            c.filled = 1
+            start = 1
+        }
+        var state = wm_tuple_scan_state()
+        let layout = verdicts.scanLayout
+        state.deduplicate = scorer.deduplicate ? 1 : 0
+        state.verdict_slots = layout.slots
+        state.verdict_tag_bits = layout.tagBits
+        state.verdict_tag_mask = layout.tagMask
+        state.seed_table = seeds.table.assumingMemoryBound(to: UInt8.self)
+        state.seed_slots = seeds.slots
+        state.green_threshold = threshold
+        var set = seen.cursor()
+        set.export(into: &state)
+        var scored = 0, green = 0, misses = 0, uncacheable = 0
+        defer {
+            set.take(from: state)
+            seen.update(from: set)
+            window[0] = tokens[tokens.count - 1]
+            scored &+= state.scored
+            green &+= state.green
+            misses &+= state.misses
+            c.tokens &+= tokens.count
+            c.scored &+= scored
+            c.green &+= green
+            c.lookups &+= scored &- uncacheable
+            c.hits &+= scored &- uncacheable &- misses
+        }
+        var position = start
+        while position < tokens.count {
+            wm_tuple_scan(&state, base, position, tokens.count, window[0])
+            switch state.reason {
+            case Int32(WM_SCAN_SET_FULL):
+                set.take(from: state)
+                set = seen.grown(set)
+                set.export(into: &state)
+                position = state.position
+            case Int32(WM_SCAN_SCORE_HERE):
+                let at = state.position
+                let context = at > 0 ? tokens[at - 1] : window[0]
+                let token = tokens[at]
+                let isGreen = try greenOnMiss(token, after: context, window: window, cache: cache, partition: partition,
+                                              threshold: threshold)
+                if TupleVerdictCache.Table.cacheable(context: context, token: token) {
+                    verdicts.store(context: context, token: token, green: isGreen)
+                    misses &+= 1
+                } else {
+                    uncacheable &+= 1
+                }
+                scored &+= 1
+                if isGreen { green &+= 1 }
+                position = at + 1
+            default:
+                position = tokens.count
+            }
         }
     }
 

@@ -123,6 +123,12 @@ public final class TupleVerdictCache: Sendable {
             return (Int(truncatingIfNeeded: mixed &>> tagBits), Self.used | tag &<< 1)
         }
 
+        /// The slots as plain 32-bit words and the tag layout, for `wm_tuple_scan`
+        /// (tuple_scan.h), which reads and writes them with relaxed atomics as this type does.
+        var scanLayout: (slots: UnsafeMutablePointer<UInt32>, tagBits: UInt32, tagMask: UInt64) {
+            (UnsafeMutableRawPointer(slots).assumingMemoryBound(to: UInt32.self), UInt32(tagBits), tagMask)
+        }
+
         @inline(__always) func lookup(context: UInt32, token: UInt32) -> Bool? {
             let (slot, word) = place(context, token)
             let entry = slots[slot].load(ordering: .relaxed)

@@ -1,6 +1,6 @@
 import Testing
 import TestSupport
-import Detection
+@testable import Detection
 import Watermark
 
 /// At h = 1 without per-token statuses the scorer runs its own loop (the context in a
@@ -53,6 +53,39 @@ struct ScoringPathTests {
                     }
                 }
             }
+        }
+    }
+
+    /// The C loop's hand-backs: a set that fills up while a long document arrives in pieces
+    /// (it is sized only from the first piece), ids of 2^20 and more (the verdict table cannot
+    /// hold them), and contexts new to the seed table, against the general loop.
+    @Test func handBacksOfTheCLoopCountTheSame() throws {
+        var rng = SeededGenerator(seed: 92)
+        let key = try seededKey(&rng)
+        var documents: [[UInt32]] = []
+        for i in 0..<6 {
+            let range: ClosedRange<UInt32> = i % 2 == 0 ? 0...50_000 : 1_048_000...1_049_000
+            documents.append((0..<(3_000 + 1_000 * i)).map { _ in UInt32.random(in: range, using: &rng) })
+        }
+        var fast = DetectionOptions(), general = DetectionOptions()
+        general.attribution = true
+        fast.deduplicate = true
+        let cache = TupleVerdictCache(slotsPerKey: 1024)
+        let a = try Detector(keys: [key], parameters: .defaults, options: fast, tupleCache: cache)
+        let b = try Detector(keys: [key], parameters: .defaults, options: general, tupleCache: cache)
+        // This machine runs the C loop (x86-64 with AES-NI); elsewhere both are the Swift loops.
+        #expect(TupleScorer.scanAvailable == GreenListPartition.hasHardwareScore)
+        for (i, ids) in documents.enumerated() {
+            let y = try b.detect(ids)
+            let session = a.makeSession()
+            var start = 0
+            while start < ids.count {
+                let end = min(ids.count, start + Int.random(in: 1...300, using: &rng))
+                try session.append(contentsOf: ids[start..<end])
+                start = end
+            }
+            let x = session.finish()
+            #expect(x.tokens == y.tokens && x.scored == y.scored && x.green == y.green && x.log10p == y.log10p, "document \(i)")
         }
     }
 }

@@ -32,4 +32,7 @@ static inline void wm_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 #ifdef __cplusplus
 }
 #endif
+
+// The h = 1 scoring loop built on the block above.
+#include "tuple_scan.h"
 #endif

@@ -75,6 +75,13 @@ final class ContextCache {
         Int(truncatingIfNeeded: hash >> 52) & (slots - 1)
     }
 
+    /// The flat table and its slot count, for `wm_tuple_scan` (tuple_scan.h), which reads it in
+    /// this layout; nil in the OpenSSL layout or for contexts longer than one token.
+    var flatTableForOneTokenContexts: (table: UnsafeRawPointer, slots: Int)? {
+        guard let table, width == 1 else { return nil }
+        return (UnsafeRawPointer(table), Self.slots)
+    }
+
     /// Starts loading the slot of the one-token context `token` (h = 1), ahead of its use.
     @inline(__always)
     func prefetch(contextToken token: UInt32) {

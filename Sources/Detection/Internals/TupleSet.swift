@@ -116,6 +116,21 @@ struct TupleSet: ~Copyable {
 
         var isFull: Bool { count >= limit }
 
+        /// The cursor in `wm_tuple_scan`'s state (tuple_scan.h), which inserts as ``insert(_:)``.
+        func export(into state: inout wm_tuple_scan_state) {
+            state.set_slots = slots
+            state.set_mask = mask
+            state.set_limit = limit
+            state.set_count = count
+            state.set_has_zero = containsZero ? 1 : 0
+        }
+
+        /// Takes back what `wm_tuple_scan` inserted.
+        mutating func take(from state: wm_tuple_scan_state) {
+            count = state.set_count
+            containsZero = state.set_has_zero != 0
+        }
+
         /// ``TupleSet/insert(_:)``, on a table that is not full.
         @inline(__always)
         mutating func insert(_ key: UInt64) -> Bool {
