@@ -134,7 +134,7 @@ public final class BPETokenizer: Sendable {
     /// of text can produce it).
     private static func isByteLevelSpelling(_ token: String?) -> Bool {
         guard let t = token else { return false }
-        return t.unicodeScalars.allSatisfy { ByteLevel.byte(for: $0) != nil }
+        return ByteLevel.isSpelling(t)
     }
 
     // MARK: Lookup
