@@ -8,6 +8,19 @@ import Watermark
 /// the same tuples the same way, however the tokens arrive.
 @Suite("h = 1 scoring loop against the general loop")
 struct ScoringPathTests {
+    /// The document fed through one session in pieces of random sizes.
+    private static func inPieces(_ ids: [UInt32], of sizes: ClosedRange<Int>, to detector: Detector,
+                                 rng: inout SeededGenerator) throws -> DetectionResult {
+        let session = detector.makeSession()
+        var start = 0
+        while start < ids.count {
+            let end = min(ids.count, start + Int.random(in: sizes, using: &rng))
+            try session.append(contentsOf: ids[start..<end])
+            start = end
+        }
+        return session.finish()
+    }
+
     @Test func bothLoopsCountTheSameWithAndWithoutCachesListsAndDeduplication() throws {
         var rng = SeededGenerator(seed: 91)
         let key = try seededKey(&rng)
@@ -40,14 +53,7 @@ struct ScoringPathTests {
                         #expect(x.tokens == y.tokens && x.scored == y.scored && x.green == y.green, "\(label)")
                         #expect(x.commonSkipped == y.commonSkipped && x.log10p == y.log10p, "\(label)")
                         // Fed in uneven pieces, through one session: the context carries over.
-                        let session = a.makeSession()
-                        var start = 0
-                        while start < ids.count {
-                            let end = min(ids.count, start + Int.random(in: 1...9, using: &rng))
-                            try session.append(contentsOf: ids[start..<end])
-                            start = end
-                        }
-                        let z = session.finish()
+                        let z = try Self.inPieces(ids, of: 1...9, to: a, rng: &rng)
                         #expect(z.tokens == x.tokens && z.scored == x.scored && z.green == x.green && z.commonSkipped == x.commonSkipped,
                                 "\(label), in pieces")
                     }
@@ -77,14 +83,7 @@ struct ScoringPathTests {
         #expect(TupleScorer.scanAvailable == GreenListPartition.hasHardwareScore)
         for (i, ids) in documents.enumerated() {
             let y = try b.detect(ids)
-            let session = a.makeSession()
-            var start = 0
-            while start < ids.count {
-                let end = min(ids.count, start + Int.random(in: 1...300, using: &rng))
-                try session.append(contentsOf: ids[start..<end])
-                start = end
-            }
-            let x = session.finish()
+            let x = try Self.inPieces(ids, of: 1...300, to: a, rng: &rng)
             #expect(x.tokens == y.tokens && x.scored == y.scored && x.green == y.green && x.log10p == y.log10p, "document \(i)")
         }
     }

@@ -183,25 +183,10 @@ struct TupleSet: ~Copyable {
     /// Inserts `key`; returns false if it was already present.
     @inline(__always)
     mutating func insert(_ key: UInt64) -> Bool {
-        if key == 0 {
-            defer { containsZero = true }
-            if containsZero { return false }
-            count += 1
-            return true
-        }
-        if (count + 1) * 2 > capacity { grow() }
-        let mask = capacity - 1
-        var i = TupleKey.slot(key, mask: mask)
-        while true {
-            let existing = slots[i]
-            if existing == key { return false }
-            if existing == 0 {
-                slots[i] = key
-                count += 1
-                return true
-            }
-            i = (i + 1) & mask
-        }
+        var cursor = self.cursor()
+        if cursor.isFull { cursor = grown(cursor) }
+        defer { update(from: cursor) }
+        return cursor.insert(key)
     }
 
     private mutating func grow() {
