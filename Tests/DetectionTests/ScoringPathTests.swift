@@ -87,4 +87,27 @@ struct ScoringPathTests {
             #expect(x.tokens == y.tokens && x.scored == y.scored && x.green == y.green && x.log10p == y.log10p, "document \(i)")
         }
     }
+
+    /// The C loop and the Swift loops read and write the shared verdict table in one layout:
+    /// what one stores, the other finds. (Answers would stay right if they disagreed, since a
+    /// word names its tuple, but every lookup across the two would miss.)
+    @Test func bothLoopsShareTheVerdictTablesLayout() throws {
+        var rng = SeededGenerator(seed: 93)
+        let key = try seededKey(&rng)
+        let ids = (0..<400).map { _ in UInt32.random(in: 0..<60_000, using: &rng) }
+        var general = DetectionOptions()
+        general.attribution = true  // per-token statuses: the Swift loop
+        for cFirst in [true, false] {
+            let cache = TupleVerdictCache()  // 2^16 slots: few of these 400 tuples share one
+            let c = try Detector(keys: [key], parameters: .defaults, tupleCache: cache)
+            let swift = try Detector(keys: [key], parameters: .defaults, options: general, tupleCache: cache)
+            let (first, second) = cFirst ? (c, swift) : (swift, c)
+            _ = try first.detect(ids)
+            #expect(cache.hits == 0, "a fresh table, distinct tuples")
+            let lookups = cache.lookups
+            _ = try second.detect(ids)
+            let found = cache.hits, asked = cache.lookups - lookups
+            #expect(asked == lookups && Double(found) >= 0.95 * Double(asked), "C first: \(cFirst), \(found) of \(asked)")
+        }
+    }
 }

@@ -22,15 +22,6 @@ struct TupleSet: ~Copyable {
     private static let smallest = 16
     static let largestReserved = 1 << 20
 
-    init(minimumCapacity: Int = 1024) {
-        var c = Self.smallest
-        while c < minimumCapacity * 2 { c <<= 1 }
-        capacity = c
-        allocated = c
-        slots = .allocate(capacity: c)
-        slots.initialize(repeating: 0, count: c)
-    }
-
     /// An empty set in the memory of an earlier one (``Recycler``), or a new one.
     init(reusing recycler: Recycler?) {
         if let (slots, allocated) = recycler?.take() {
