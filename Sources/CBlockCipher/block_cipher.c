@@ -11,26 +11,33 @@ int wm_block_cipher_available(void) {
     return __builtin_cpu_supports("aes") && __builtin_cpu_supports("sse4.1");
 }
 
-// One step of the AES-128 key schedule (FIPS 197, 5.2): the previous round key's words
-// folded left, then xored with SubWord(RotWord(w3)) ^ Rcon as AESKEYGENASSIST gives it.
-WM_AES static inline __m128i next_round_key(__m128i key, __m128i assist) {
-    assist = _mm_shuffle_epi32(assist, 0xff);
+// One step of the AES-128 key schedule (FIPS 197, 5.2): the previous round key's words folded
+// left (a prefix xor in two shifts), then xored with SubWord(RotWord(w3)) ^ Rcon.
+//
+// SubWord(RotWord(w3)) comes from AESENCLAST, not AESKEYGENASSIST: with w3's bytes rotated into
+// every column, ShiftRows moves equal bytes onto each other, SubBytes is SubWord, and the round
+// key xored in last is Rcon in every column. AESKEYGENASSIST is microcoded on some Intel
+// cores: on the Xeon of session 14's benchmarks a key schedule took 71 ns through it and 21 ns
+// through AESENCLAST, and every tuple the verdict cache misses pays one (HardwareAESTests hold
+// the block to FIPS 197's example and to OpenSSL on random keys).
+WM_AES static inline __m128i next_round_key(__m128i key, uint32_t rcon) {
+    const __m128i rotate_w3 = _mm_set_epi8(12, 15, 14, 13, 12, 15, 14, 13, 12, 15, 14, 13, 12, 15, 14, 13);
+    __m128i assist = _mm_aesenclast_si128(_mm_shuffle_epi8(key, rotate_w3), _mm_set1_epi32((int)rcon));
     key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
-    key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
-    key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+    key = _mm_xor_si128(key, _mm_slli_si128(key, 8));
     return _mm_xor_si128(key, assist);
 }
 
 // The round key is made just before the round that uses it, so no schedule is stored.
 #define WM_ROUND(rcon) \
-    k = next_round_key(k, _mm_aeskeygenassist_si128(k, rcon)); \
+    k = next_round_key(k, rcon); \
     s = _mm_aesenc_si128(s, k);
 
 WM_AES static inline __m128i encrypt(__m128i k, __m128i s) {
     s = _mm_xor_si128(s, k);
     WM_ROUND(0x01) WM_ROUND(0x02) WM_ROUND(0x04) WM_ROUND(0x08) WM_ROUND(0x10)
     WM_ROUND(0x20) WM_ROUND(0x40) WM_ROUND(0x80) WM_ROUND(0x1b)
-    k = next_round_key(k, _mm_aeskeygenassist_si128(k, 0x36));
+    k = next_round_key(k, 0x36);
     return _mm_aesenclast_si128(s, k);
 }
 
