@@ -52,7 +52,7 @@ public final class BPETokenizer: Sendable {
     // Lookup tables.
     private let tokenStrings: [String?]  // vocabulary spelling by id
     private let stringToID: SpellingIndex
-    private let decodeBytesByID: [[UInt8]]
+    private let decodeBytesByID: ByteStrings
     let byteIDTable: ByteIDTable
     let pairs: PairTable
     private let wholeTokens: ByteStringTable?
@@ -75,7 +75,7 @@ public final class BPETokenizer: Sendable {
     ///   - spellings: `tokens` indexed, if the caller has built that index already.
     ///   - decodeBytes: the bytes each id decodes to.
     init(
-        tokens: [String?], spellings: SpellingIndex? = nil, modelTokenCount: Int, decodeBytes: [[UInt8]],
+        tokens: [String?], spellings: SpellingIndex? = nil, modelTokenCount: Int, decodeBytes: ByteStrings,
         mergeRules: [(left: UInt32, right: UInt32, rank: UInt32, merged: UInt32)],
         mergeSource: MergeSource, addedTokens: [AddedToken], preTokenizer: PreTokenizer, normalization: Normalization,
         ignoresMerges: Bool, bosTokenID: UInt32?, eosTokenID: UInt32?, unknownID: UInt32?, source: String
@@ -110,8 +110,8 @@ public final class BPETokenizer: Sendable {
             guard tokens[id] != nil else { continue }
             let b = decodeBytes[id]
             let spelled = Self.isByteLevelSpelling(tokens[id])
-            if b.count == 1 && byteIDs[Int(b[0])] == .max && spelled { byteIDs[Int(b[0])] = UInt32(id) }
-            if ignoresMerges && spelled { whole.append((b, UInt32(id))) }
+            if b.count == 1 && byteIDs[Int(b.first!)] == .max && spelled { byteIDs[Int(b.first!)] = UInt32(id) }
+            if ignoresMerges && spelled { whole.append((Array(b), UInt32(id))) }
         }
         byteIDTable = ByteIDTable(byteIDs)
         wholeTokens = ignoresMerges ? ByteStringTable(whole) : nil
@@ -151,7 +151,7 @@ public final class BPETokenizer: Sendable {
     /// The bytes `id` decodes to, or `nil` for an unused or out-of-range id.
     public func tokenBytes(for id: UInt32) -> [UInt8]? {
         guard Int(id) < tokenStrings.count, tokenStrings[Int(id)] != nil else { return nil }
-        return decodeBytesByID[Int(id)]
+        return Array(decodeBytesByID[Int(id)])
     }
 
     /// Whether `id` is a special token.
@@ -298,7 +298,13 @@ public final class BPETokenizer: Sendable {
         try field(
             Array("pre=\(preTokenizer.rawValue) norm=\(normalization.rawValue) ignore_merges=\(ignoresMerges)".utf8), into: &h)
         var buf: [UInt8] = []
-        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { buf.append(contentsOf: $0) } }
+        buf.reserveCapacity(tokens.count * 16 + 64)
+        func u32(_ v: UInt32) {
+            buf.append(UInt8(truncatingIfNeeded: v))
+            buf.append(UInt8(truncatingIfNeeded: v >> 8))
+            buf.append(UInt8(truncatingIfNeeded: v >> 16))
+            buf.append(UInt8(truncatingIfNeeded: v >> 24))
+        }
         u32(UInt32(tokens.count))
         for t in tokens {
             if let t {

@@ -41,24 +41,30 @@ struct CharClass {
         return c
     }
 
-    /// Blocks of the BMP whose every scalar is an other-letter (Lo) assigned long before the
-    /// reference version: CJK Unified Ideographs and Hangul syllables, half the plane. Filled
-    /// without asking the Unicode tables, which was most of building ``bmp`` (a tenth of a
-    /// tokenizer's load); PreTokenizerTests holds every scalar of them to ``compute(_:)``.
-    static let uniformLetterBlocks: [ClosedRange<Int>] = [0x4E00...0x9FFF, 0xAC00...0xD7A3]
+    /// Ranges of the BMP whose every scalar has one class, filled without asking the Unicode
+    /// tables (three property lookups a scalar were most of building ``bmp``, a tenth of a
+    /// tokenizer's load): CJK Unified Ideographs, their Extension A, Yi syllables and Hangul
+    /// syllables (other letters, and one modifier letter, U+A015, of the same class), the
+    /// surrogates (no scalar) and the Private Use Area (no class). PreTokenizerTests holds the
+    /// whole table to ``compute(_:)``, scalar by scalar. In ascending order.
+    static let uniformBlocks: [(range: ClosedRange<Int>, cls: UInt8)] = [
+        (0x3400...0x4DBF, letter | modifierOther), (0x4E00...0x9FFF, letter | modifierOther),
+        (0xA000...0xA48C, letter | modifierOther), (0xAC00...0xD7A3, letter | modifierOther),
+        (0xD800...0xDFFF, 0), (0xE000...0xF8FF, 0),
+    ]
 
     /// Classes of the Basic Multilingual Plane, computed once (64 KB, a few ms) and never
     /// freed; a raw pointer so the scanners' hot loops index it without bounds checks.
     nonisolated(unsafe) static let bmp: UnsafePointer<UInt8> = {
         let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 0x10000)
         var v = 0
-        for block in uniformLetterBlocks {
-            while v < block.lowerBound {
+        for block in uniformBlocks {
+            while v < block.range.lowerBound {
                 t[v] = compute(UInt32(v))
                 v += 1
             }
-            (t + block.lowerBound).initialize(repeating: letter | modifierOther, count: block.count)
-            v = block.upperBound + 1
+            (t + block.range.lowerBound).initialize(repeating: block.cls, count: block.range.count)
+            v = block.range.upperBound + 1
         }
         while v < 0x10000 {
             t[v] = compute(UInt32(v))

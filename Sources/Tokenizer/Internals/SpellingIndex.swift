@@ -7,11 +7,16 @@
 /// joined form is never built), and equal means byte-equal, as in the reference tokenizers,
 /// where `String` equality would also merge canonically equivalent spellings.
 struct SpellingIndex {
+    /// One entry's fields together, so that a probe that reaches it reads one cache line, not
+    /// one from each of four arrays (the load looks up ~150 000 spellings at random).
+    private struct Entry {
+        var hash: UInt64
+        var start: UInt32
+        var length: UInt32
+        var value: UInt32
+    }
     private var bytes: [UInt8] = []
-    private var starts: [Int] = []
-    private var lengths: [Int] = []
-    private var values: [UInt32] = []
-    private var hashes: [UInt64] = []
+    private var entries: [Entry] = []
     /// Entry index + 1 by slot; 0 is empty.
     private var slots: [Int32]
     private var mask: Int
@@ -21,10 +26,7 @@ struct SpellingIndex {
         while n < capacity * 2 { n <<= 1 }
         slots = [Int32](repeating: 0, count: n)
         mask = n - 1
-        starts.reserveCapacity(capacity)
-        lengths.reserveCapacity(capacity)
-        values.reserveCapacity(capacity)
-        hashes.reserveCapacity(capacity)
+        entries.reserveCapacity(capacity)
         bytes.reserveCapacity(capacity * 8)
     }
 
@@ -37,12 +39,12 @@ struct SpellingIndex {
     }
 
     /// The entry count.
-    var count: Int { values.count }
+    var count: Int { entries.count }
 
     /// Adds `spelling → value` unless the spelling is already present (the first id wins).
     mutating func insertIfAbsent(_ spelling: String, value: UInt32) {
         // At most half full, so a probe always ends at an empty slot.
-        if (values.count + 1) * 2 > slots.count { grow() }
+        if (entries.count + 1) * 2 > slots.count { grow() }
         var s = spelling
         s.withUTF8 { p in
             let h = Self.hash(p)
@@ -51,23 +53,21 @@ struct SpellingIndex {
                 if matches(Int(slots[i]) - 1, h, p, UnsafeBufferPointer(start: nil, count: 0)) { return }
                 i = (i + 1) & mask
             }
-            guard values.count < Int(Int32.max) - 1 else { return }
-            slots[i] = Int32(values.count + 1)
-            starts.append(bytes.count)
-            lengths.append(p.count)
+            // Offsets are 32-bit: a vocabulary's spellings are far below 4 GiB.
+            guard entries.count < Int(Int32.max) - 1, bytes.count + p.count <= Int(UInt32.max) else { return }
+            slots[i] = Int32(entries.count + 1)
+            entries.append(Entry(hash: h, start: UInt32(bytes.count), length: UInt32(p.count), value: value))
             bytes.append(contentsOf: p)
-            values.append(value)
-            hashes.append(h)
         }
     }
 
     private mutating func grow() {
         var bigger = [Int32](repeating: 0, count: slots.count * 2)
         let m = bigger.count - 1
-        for (entry, h) in hashes.enumerated() {
-            var i = Int(truncatingIfNeeded: h) & m
+        for (index, entry) in entries.enumerated() {
+            var i = Int(truncatingIfNeeded: entry.hash) & m
             while bigger[i] != 0 { i = (i + 1) & m }
-            bigger[i] = Int32(entry + 1)
+            bigger[i] = Int32(index + 1)
         }
         slots = bigger
         mask = m
@@ -88,18 +88,21 @@ struct SpellingIndex {
         var i = Int(truncatingIfNeeded: h) & mask
         while slots[i] != 0 {
             let entry = Int(slots[i]) - 1
-            if matches(entry, h, first, second) { return values[entry] }
+            if matches(entry, h, first, second) { return entries[entry].value }
             i = (i + 1) & mask
         }
         return nil
     }
 
     @inline(__always)
-    private func matches(_ entry: Int, _ h: UInt64, _ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard hashes[entry] == h, lengths[entry] == a.count + b.count else { return false }
-        let start = starts[entry]
-        for k in 0..<a.count where bytes[start + k] != a[k] { return false }
-        for k in 0..<b.count where bytes[start + a.count + k] != b[k] { return false }
-        return true
+    private func matches(_ index: Int, _ h: UInt64, _ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let entry = entries[index]
+        guard entry.hash == h, Int(entry.length) == a.count + b.count else { return false }
+        let start = Int(entry.start)
+        return bytes.withUnsafeBufferPointer { stored in
+            for k in 0..<a.count where stored[start + k] != a[k] { return false }
+            for k in 0..<b.count where stored[start + a.count + k] != b[k] { return false }
+            return true
+        }
     }
 }

@@ -173,6 +173,45 @@ final class ByteStringTable: @unchecked Sendable {
     }
 }
 
+/// The bytes of every id in one allocation: entry `i` is `bytes[ends[i - 1]..<ends[i]]`.
+///
+/// A tokenizer load made one `[UInt8]` per id (49 152 allocations, and as many frees, for the
+/// default model); this is two arrays whatever the vocabulary.
+struct ByteStrings: Sendable {
+    private(set) var bytes: [UInt8] = []
+    private(set) var ends: [Int] = []
+
+    init(reservingCapacity count: Int, bytes byteCount: Int) {
+        ends.reserveCapacity(count)
+        bytes.reserveCapacity(byteCount)
+    }
+
+    init(_ entries: [[UInt8]]) {
+        self.init(reservingCapacity: entries.count, bytes: entries.reduce(0) { $0 + $1.count })
+        for e in entries { append(e) }
+    }
+
+    var count: Int { ends.count }
+
+    subscript(_ i: Int) -> ArraySlice<UInt8> { bytes[(i == 0 ? 0 : ends[i - 1])..<ends[i]] }
+
+    mutating func append<C: Collection<UInt8>>(_ entry: C) {
+        bytes.append(contentsOf: entry)
+        ends.append(bytes.count)
+    }
+
+    /// Appends what a vocabulary spelling decodes to: its bytes in the byte-level alphabet, or
+    /// its own UTF-8 when some character is outside it (an added token such as `<|im_end|>`).
+    mutating func append(decoding token: String) {
+        let start = bytes.count
+        if !ByteLevel.forEachByte(of: token, { bytes.append($0) }) {
+            bytes.removeSubrange(start...)
+            bytes.append(contentsOf: token.utf8)
+        }
+        ends.append(bytes.count)
+    }
+}
+
 /// Per-call memo of piece → ids (pieces repeat a lot in real text). Bounded: cleared when full.
 struct PieceCache {
     private var hashes: [UInt64]

@@ -44,10 +44,13 @@ extension BPETokenizer {
                 .unsupported, source: source,
                 "tokenizer.ggml.pre = \"\(pre)\" (supported: gpt2, smollm, llama-bpe, qwen2, qwen35, gpt-4o)")
         }
-        guard let tokens = file["tokenizer.ggml.tokens"]?.stringArray else {
+        // Read as the optionals the initializer takes: a [String] passed there was converted
+        // element by element, a second copy of the vocabulary.
+        guard let tokenArray = file["tokenizer.ggml.tokens"]?.array, tokenArray.elementType == .string else {
             throw TokenizerError(
                 .invalid, source: source, "tokenizer.ggml.tokens is missing or not an array of strings")
         }
+        let tokens: [String?] = tokenArray.elements.map(\.string)
         guard tokens.count < Int(UInt32.max) else {
             throw TokenizerError(.invalid, source: source, "too many tokens (\(tokens.count))")
         }
@@ -67,7 +70,7 @@ extension BPETokenizer {
         // llama.cpp token types: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte.
         var added: [AddedToken] = []
         for (i, t) in types.enumerated() where t == 3 || t == 4 {
-            added.append(AddedToken(id: UInt32(i), content: tokens[i], isSpecial: t == 3))
+            added.append(AddedToken(id: UInt32(i), content: tokens[i]!, isSpecial: t == 3))
         }
         try self.init(
             vocabularyTokens: tokens, mergeList: .joined(mergeStrings), addedTokens: added, preTokenizer: preTokenizer,
@@ -224,9 +227,9 @@ extension BPETokenizer {
         // Decoding follows the byte-level decoder: a spelling entirely in the byte alphabet
         // maps back to bytes; any other (an added token such as `<|im_end|>` with characters
         // outside it) is its own UTF-8.
-        let decode = tokens.map { t -> [UInt8] in
-            guard let t else { return [] }
-            return ByteLevel.decode(t) ?? Array(t.utf8)
+        var decode = ByteStrings(reservingCapacity: tokens.count, bytes: tokens.count * 8)
+        for t in tokens {
+            if let t { decode.append(decoding: t) } else { decode.append(EmptyCollection()) }
         }
         try self.init(
             tokens: tokens, spellings: spellings, modelTokenCount: modelCount, decodeBytes: decode, mergeRules: rules,
