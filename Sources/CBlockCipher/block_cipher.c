@@ -17,9 +17,9 @@ int wm_block_cipher_available(void) {
 // SubWord(RotWord(w3)) comes from AESENCLAST, not AESKEYGENASSIST: with w3's bytes rotated into
 // every column, ShiftRows moves equal bytes onto each other, SubBytes is SubWord, and the round
 // key xored in last is Rcon in every column. AESKEYGENASSIST is microcoded on some Intel
-// cores: on the Xeon of session 14's benchmarks a key schedule took 71 ns through it and 21 ns
-// through AESENCLAST, and every tuple the verdict cache misses pays one (HardwareAESTests hold
-// the block to FIPS 197's example and to OpenSSL on random keys).
+// cores: on the Xeon of docs/BENCHMARKS.md's 2026-12-04 run a key schedule took 71 ns through
+// it and 21 ns through AESENCLAST, and every tuple the verdict cache misses pays one
+// (HardwareAESTests hold the block to FIPS 197's example and to OpenSSL on random keys).
 WM_AES static inline __m128i next_round_key(__m128i key, uint32_t rcon) {
     const __m128i rotate_w3 = _mm_set_epi8(12, 15, 14, 13, 12, 15, 14, 13, 12, 15, 14, 13, 12, 15, 14, 13);
     __m128i assist = _mm_aesenclast_si128(_mm_shuffle_epi8(key, rotate_w3), _mm_set1_epi32((int)rcon));

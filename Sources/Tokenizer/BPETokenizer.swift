@@ -110,7 +110,7 @@ public final class BPETokenizer: Sendable {
             guard tokens[id] != nil else { continue }
             let b = decodeBytes[id]
             let spelled = Self.isByteLevelSpelling(tokens[id])
-            if b.count == 1 && byteIDs[Int(b.first!)] == .max && spelled { byteIDs[Int(b.first!)] = UInt32(id) }
+            if b.count == 1, let byte = b.first, byteIDs[Int(byte)] == .max, spelled { byteIDs[Int(byte)] = UInt32(id) }
             if ignoresMerges && spelled { whole.append((Array(b), UInt32(id))) }
         }
         byteIDTable = ByteIDTable(byteIDs)

@@ -80,6 +80,15 @@ enum ByteLevel {
     static func decode(_ token: String) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(token.utf8.count)
-        return forEachByte(of: token) { out.append($0) } ? out : nil
+        return decode(token, appendingTo: &out) ? out : nil
+    }
+
+    /// Appends the bytes `token` spells to `out`; false, with `out` as it was, if some
+    /// character is outside the alphabet (a tokenizer's flat byte table is filled this way).
+    static func decode(_ token: String, appendingTo out: inout [UInt8]) -> Bool {
+        let start = out.count
+        if forEachByte(of: token, { out.append($0) }) { return true }
+        out.removeSubrange(start...)
+        return false
     }
 }

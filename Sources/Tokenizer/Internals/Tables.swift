@@ -178,8 +178,8 @@ final class ByteStringTable: @unchecked Sendable {
 /// A tokenizer load made one `[UInt8]` per id (49 152 allocations, and as many frees, for the
 /// default model); this is two arrays whatever the vocabulary.
 struct ByteStrings: Sendable {
-    private(set) var bytes: [UInt8] = []
-    private(set) var ends: [Int] = []
+    private var bytes: [UInt8] = []
+    private var ends: [Int] = []
 
     init(reservingCapacity count: Int, bytes byteCount: Int) {
         ends.reserveCapacity(count)
@@ -203,11 +203,7 @@ struct ByteStrings: Sendable {
     /// Appends what a vocabulary spelling decodes to: its bytes in the byte-level alphabet, or
     /// its own UTF-8 when some character is outside it (an added token such as `<|im_end|>`).
     mutating func append(decoding token: String) {
-        let start = bytes.count
-        if !ByteLevel.forEachByte(of: token, { bytes.append($0) }) {
-            bytes.removeSubrange(start...)
-            bytes.append(contentsOf: token.utf8)
-        }
+        if !ByteLevel.decode(token, appendingTo: &bytes) { bytes.append(contentsOf: token.utf8) }
         ends.append(bytes.count)
     }
 }
