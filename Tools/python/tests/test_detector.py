@@ -113,7 +113,14 @@ def test_thousand_human_documents_agree_with_cli(model, keys, tmp_path):
         for k, v in e.items():
             name = "key_id" if k == "keyID" else "".join("_" + c.lower() if c.isupper() else c for c in k)
             assert getattr(r, name) == v, k
-    assert sum(r.verdict == "watermarked" for r in got) <= 2  # human text: alpha 1e-4 over 1000
+    # Human text at alpha 1e-4. A document and its two halves are one sample, not three (a human
+    # text that looks watermarked under this run's random key usually does in its halves too),
+    # so flagged documents are counted by the document they come from: ~333 samples, and more
+    # than 2 of them flagged has probability ~6e-6 when the p-values are honest. (100 random keys
+    # over these 1000 documents flagged 6 documents in all; counted one by one, two documents and
+    # a half of one of them, under one key, once made 3 and failed a bound of 2.)
+    flagged = {i // 3 for i, r in enumerate(got) if r.verdict == "watermarked"}
+    assert len(flagged) <= 2, sorted(flagged)
     # two keys, the scan and attribution, other parameters: one document at a time
     det2 = Detector(loaded, gamma=0.5, context_width=2, tokenizer=model, windowed_scan=True, attribution=True,
                     false_positive_rate=1e-3, min_tokens=24)
