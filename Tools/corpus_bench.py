@@ -8,7 +8,8 @@
    without (--no-tuple-cache), and the cache's hit rate (--cache-stats); 2 and 3 in --rounds
    rounds (default 5), the floor measured before and after every CLI row and each row's ratio
    taken against the mean of those two, reported as medians of times and of those ratios;
-   `watermark tokenize --jsonl` once;
+   `watermark tokenize --jsonl --count` in the rounds too (the CLI tokenizing alone: detect
+   against it is scoring's own cost in the CLI), and `watermark tokenize --jsonl` once;
 4. Hugging Face `tokenizers` (the default model's tokenizer, from its GGUF through
    transformers) alone, and `tokenizers` + transformers' WatermarkDetector on a sample of the
    documents (it is too slow for all of them);
@@ -56,7 +57,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--spark", action="store_true")
     parser.add_argument("--stream-gib", type=float, default=0)
-    parser.add_argument("--hf-docs", type=int, default=40)
+    parser.add_argument("--hf-docs", type=int, default=40, help="documents for the Hugging Face WatermarkDetector row (0: no Hugging Face rows)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the floor and the detection rows")
     parser.add_argument("--spark-repeat", type=int, action="append", default=[],
                         help="also run Spark (and the CLI with 2 threads, for the ratio) on the corpus repeated this many times "
@@ -97,28 +98,34 @@ def main():
         return text_mb / bench["normalized_mb_s"], (text_mb / bench["detect_cached_mb_s"] if with_detect else None)
 
     LIBRARY = "detect in the library, 1 thread, shared tuple cache (texts in memory)"
-    cli_rows = [(threads, cache) for threads in (1, 2) for cache in (True, False)]
+    # The CLI rows of every round: detect with 1 and 2 threads, with and without the tuple
+    # cache, and the CLI tokenizing alone (counts written, not ids), which pays what detect pays
+    # for reading, JSON, the tokenizer's load and the process, so that detect against it is
+    # scoring's own cost in the CLI.
+    COUNT = "watermark tokenize --jsonl --count, 1 thread (the CLI tokenizing alone)"
+    cli_rows = [(f"detect, {threads} thread{'s' if threads > 1 else ''}, {'shared tuple cache' if cache else 'no tuple cache'}",
+                 ["detect", "--jsonl", "--json", "--key-file", str(key), "--threads", str(threads), "--cache-stats",
+                  *([] if cache else ["--no-tuple-cache"])])
+                for threads in (1, 2) for cache in (True, False)]
+    cli_rows.append((COUNT, ["tokenize", "--jsonl", "--count"]))
     for _ in range(args.rounds):
         # The floor is measured before and after each CLI row, and the row's ratio uses the mean
         # of the two: adjacent runs drift least from each other.
         floors = [floor_seconds()[0]]
         cli_times = []
-        for threads, cache in cli_rows:
-            extra = [] if cache else ["--no-tuple-cache"]
-            t, err, code = timed([str(CLI), "detect", "--jsonl", "--json", "--key-file", str(key), "--threads", str(threads),
-                                  "--cache-stats", *extra, str(corpus)])
+        for name, arguments in cli_rows:
+            t, err, code = timed([str(CLI), *arguments, str(corpus)])
             assert code in (0, 1), err[-1000:]
             m = re.search(r"tuple cache: (\d+) hits of (\d+) lookups", err)
-            if m and cache:
+            if m and "shared" in name:
                 stats = f"{int(m.group(1)) / int(m.group(2)):.1%} of {int(m.group(2))} lookups"
             cli_times.append(t)
-            floor, library = floor_seconds(with_detect=(threads, cache) == cli_rows[-1])
+            floor, library = floor_seconds(with_detect=name == cli_rows[-1][0])
             floors.append(floor)
         measured(FLOOR, sum(floors) / len(floors))
         measured(LIBRARY, library)  # same process as the last floor
         adjacent.setdefault(LIBRARY, []).append(floors[-1] / library)
-        for i, ((threads, cache), t) in enumerate(zip(cli_rows, cli_times)):
-            name = f"detect, {threads} thread{'s' if threads > 1 else ''}, {'shared tuple cache' if cache else 'no tuple cache'}"
+        for i, ((name, _), t) in enumerate(zip(cli_rows, cli_times)):
             measured(name, t)
             adjacent.setdefault(name, []).append((floors[i] + floors[i + 1]) / 2 / t)
 
@@ -138,29 +145,30 @@ def main():
     t, _, _ = timed([str(CLI), "tokenize", "--jsonl", str(corpus)])
     row("watermark tokenize --jsonl, 1 thread (ids written out)", t)
 
-    # Hugging Face tokenizers alone, on every document; WatermarkDetector on a sample.
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    from transformers import AutoConfig, AutoTokenizer, WatermarkDetector, WatermarkingConfig
-    import torch
-    torch.set_num_threads(1)
-    tok = AutoTokenizer.from_pretrained(str(MODEL.parent), gguf_file=MODEL.name)
-    start = time.perf_counter()
-    encoded = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
-    hf_tok = time.perf_counter() - start
-    row("Hugging Face tokenizers alone (1 thread)", hf_tok)
-    config = AutoConfig.from_pretrained(str(MODEL.parent), gguf_file=MODEL.name)
-    hf = WatermarkDetector(model_config=config, device="cpu",
-                           watermarking_config=WatermarkingConfig(greenlist_ratio=0.25, bias=2.0, context_width=1, seeding_scheme="lefthash"))
-    sample = list(range(0, docs, max(1, docs // args.hf_docs)))[:args.hf_docs]
-    sample_bytes = sum(len(texts[i].encode()) for i in sample)
-    start = time.perf_counter()
-    for i in sample:
-        ids = tok(texts[i], add_special_tokens=False)["input_ids"]
-        if len(ids) > 2:
-            hf(torch.tensor([ids]))
-    hf_det = time.perf_counter() - start
-    hf_det_full = hf_det * mb * 1e6 / sample_bytes
-    row(f"Hugging Face tokenizers + WatermarkDetector (1 thread; {len(sample)} documents, scaled)", hf_det_full)
+    # Hugging Face tokenizers alone, on every document; WatermarkDetector on a sample (none: skipped).
+    if args.hf_docs > 0:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        from transformers import AutoConfig, AutoTokenizer, WatermarkDetector, WatermarkingConfig
+        import torch
+        torch.set_num_threads(1)
+        tok = AutoTokenizer.from_pretrained(str(MODEL.parent), gguf_file=MODEL.name)
+        start = time.perf_counter()
+        encoded = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
+        hf_tok = time.perf_counter() - start
+        row("Hugging Face tokenizers alone (1 thread)", hf_tok)
+        config = AutoConfig.from_pretrained(str(MODEL.parent), gguf_file=MODEL.name)
+        hf = WatermarkDetector(model_config=config, device="cpu",
+                               watermarking_config=WatermarkingConfig(greenlist_ratio=0.25, bias=2.0, context_width=1, seeding_scheme="lefthash"))
+        sample = list(range(0, docs, max(1, docs // args.hf_docs)))[:args.hf_docs]
+        sample_bytes = sum(len(texts[i].encode()) for i in sample)
+        start = time.perf_counter()
+        for i in sample:
+            ids = tok(texts[i], add_special_tokens=False)["input_ids"]
+            if len(ids) > 2:
+                hf(torch.tensor([ids]))
+        hf_det = time.perf_counter() - start
+        hf_det_full = hf_det * mb * 1e6 / sample_bytes
+        row(f"Hugging Face tokenizers + WatermarkDetector (1 thread; {len(sample)} documents, scaled)", hf_det_full)
 
     if args.spark:
         spark_py = REPO / "Tools" / "spark"
@@ -203,6 +211,9 @@ def main():
     for name, (seconds, vs_floor, vs_two) in rows.items():
         print(f"| {name} | {seconds:.2f} | {mb / seconds:.2f} | {docs / seconds:.0f} | {vs_floor:.2f} | {vs_two:.2f} |")
     print(f"two threads vs one: {one_vs_two:.2f}x (median of per-round ratios)")
+    one_vs_count = median([c / o for o, c in zip(rounds[ONE], rounds[COUNT])])
+    print(f"detect, 1 thread, vs the CLI tokenizing alone: {one_vs_count:.2f}x (median of per-round ratios; "
+          + " ".join(f"{c / o:.2f}" for o, c in zip(rounds[ONE], rounds[COUNT])) + ")")
     # The spread, so that one lucky or unlucky round is visible for what it is.
     for name in rounds:
         if name != FLOOR:

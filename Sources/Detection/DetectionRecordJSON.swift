@@ -49,6 +49,21 @@ extension JSONLine {
         let source: String
         let id: JSONValue?
     }
+
+    /// `watermark tokenize --jsonl --count`'s line for one document: `{"id":…,"index":…,
+    /// "source":…,"tokens":…}` (`id` only when the input line had one), the bytes
+    /// `string(encoding:)` gives for those fields.
+    public static func tokenCountRecord(tokens: Int, index: Int, source: String, id: JSONValue?) -> String {
+        if let record = RecordWriter.write(tokens: tokens, index: index, source: source, id: id) { return record }
+        return string(encoding: CountFallback(tokens: tokens, index: index, source: source, id: id))
+    }
+
+    private struct CountFallback: Encodable {
+        let tokens: Int
+        let index: Int
+        let source: String
+        let id: JSONValue?
+    }
 }
 
 /// Writes fields in the sorted order of their keys (byte order, as the encoder's
@@ -148,6 +163,18 @@ private struct RecordWriter {
         w.out.append(UInt8(ascii: "]"))
         w.field("index", index)
         w.field("source", source)
+        w.out.append(UInt8(ascii: "}"))
+        return w.exact ? String(decoding: w.out, as: UTF8.self) : nil
+    }
+
+    static func write(tokens: Int, index: Int, source: String, id: JSONValue?) -> String? {
+        var w = RecordWriter()
+        w.out.reserveCapacity(48 + source.utf8.count)
+        w.out.append(UInt8(ascii: "{"))
+        if let id { w.key("id"); w.value(id) }
+        w.field("index", index)
+        w.field("source", source)
+        w.field("tokens", tokens)
         w.out.append(UInt8(ascii: "}"))
         return w.exact ? String(decoding: w.out, as: UTF8.self) : nil
     }

@@ -88,8 +88,10 @@ if let i = arguments.firstIndex(of: "--corpus-tokenize"), i + 1 < arguments.coun
     let passes = arguments.firstIndex(of: "--passes").flatMap { $0 + 1 < arguments.count ? Int(arguments[$0 + 1]) : nil } ?? 3
     guard passes >= 1 else { fatalError("--passes must be at least 1") }
     var figures: [String] = []
-    // `--floor-only`: the normalised floor alone, for a benchmark that measures it between runs.
-    for normalize in arguments.contains("--floor-only") ? [true] : [true, false] {
+    // `--floor-only`: the normalised floor alone, for a benchmark that measures it between runs;
+    // `--scoring-only` (with `--with-detect`): scoring alone, for comparing two builds' loops.
+    let scoringOnly = arguments.contains("--scoring-only")
+    for normalize in scoringOnly ? [] : arguments.contains("--floor-only") ? [true] : [true, false] {
         let tokenizer = DetectionTokenizer(bpe, normalize: normalize)
         var best = Double.infinity, tokens = 0
         for _ in 0..<passes {
@@ -105,7 +107,7 @@ if let i = arguments.firstIndex(of: "--corpus-tokenize"), i + 1 < arguments.coun
     // from the CLI's fixed and I/O costs.
     if let k = arguments.firstIndex(of: "--with-detect"), k + 1 < arguments.count {
         let detectKey = try KeyFile.read(path: arguments[k + 1]).key
-        for cached in [true, false] {
+        for cached in scoringOnly ? [] : [true, false] {
             var best = Double.infinity
             for _ in 0..<passes {
                 let pipeline = try DetectionPipeline(keys: [detectKey], tokenizer: DetectionTokenizer(bpe),

@@ -21,10 +21,17 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Input is JSON Lines with a \"text\" field; writes one {\"ids\": [...]} line per input line, in order.")
     var jsonl = false
 
+    @Flag(help: "Print only how many tokens (with --jsonl, a {\"tokens\": N} line per input line).")
+    var count = false
+
     @OptionGroup var normalization: NormalizationOption
 
     @Flag(name: .customLong("parse-special"), help: "Match special-token text such as <|im_end|> as special tokens (default: plain text).")
     var parseSpecial = false
+
+    func validate() throws {
+        if count && pieces { throw ValidationError("--count prints a number, not pieces: give one of them") }
+    }
 
     func run() throws {
         let detection = try tokenizerOption.load(normalize: normalization.normalize).detection
@@ -43,7 +50,9 @@ struct Tokenize: ParsableCommand {
                 batch.fail(InputError(source: source, problem: "needs a \"text\" field").description, source: source, id: parsed.id)
                 return
             }
-            print(JSONLine.tokenizedRecord(ids: encode(text), index: batch.nextIndex, source: source, id: parsed.id))
+            let ids = encode(text)
+            print(count ? JSONLine.tokenCountRecord(tokens: ids.count, index: batch.nextIndex, source: source, id: parsed.id)
+                        : JSONLine.tokenizedRecord(ids: ids, index: batch.nextIndex, source: source, id: parsed.id))
             batch.scored()
         }, whole: { stream, batch in
             let bytes: [UInt8]
@@ -54,7 +63,9 @@ struct Tokenize: ParsableCommand {
                 throw CLIFailure(InputError(source: stream.name, problem: "is not valid UTF-8 text").description)
             }
             let ids = encode(text)
-            if pieces {
+            if count {
+                print(ids.count)
+            } else if pieces {
                 let rows = zip(ids, detection.pieces(for: ids)).map { (id: $0, piece: $1) }
                 if json {
                     print(JSONOutput.line(encoding: rows.map { PieceRow(id: $0.id, piece: $0.piece) }))

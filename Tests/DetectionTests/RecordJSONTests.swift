@@ -108,6 +108,27 @@ struct RecordJSONTests {
         }
     }
 
+    /// `tokenize --jsonl --count`'s line against the encoder's bytes for the same fields.
+    @Test func theTokenCountRecordGivesTheEncodersBytes() {
+        struct Line: Encodable {
+            let tokens: Int
+            let index: Int
+            let source: String
+            let id: JSONValue?
+        }
+        var rng = SeededGenerator(seed: 80)
+        let ids: [JSONValue?] = [nil, .null, .bool(false), .int(7), .int(.min), .double(2.25), .string("x/y"),
+                                 .string("q\"\u{7f}\u{1f}"), .array([.null]), .object(["k": .bool(true)])]
+        for i in 0..<1000 {
+            let tokens = [0, 1, 9, 10, Int.random(in: 0...10_000_000, using: &rng)].randomElement(using: &rng)!
+            let index = Int.random(in: 0...1_000_000, using: &rng)
+            let source = Self.string(&rng)
+            let id = ids.randomElement(using: &rng)!
+            let expected = JSONLine.string(encoding: Line(tokens: tokens, index: index, source: source, id: id))
+            #expect(JSONLine.tokenCountRecord(tokens: tokens, index: index, source: source, id: id) == expected, "case \(i)")
+        }
+    }
+
     /// A non-finite number is left to the encoder, whatever it does with it.
     @Test func nonFiniteNumbersGoThroughTheEncoder() {
         var rng = SeededGenerator(seed: 78)

@@ -93,6 +93,25 @@ struct BatchTests {
         #expect(lines[2]["source"] as? String == "<stdin>:4")
     }
 
+    @Test("tokenize --count gives the number of the ids tokenize prints, and refuses --pieces")
+    func tokenizeCounts() throws {
+        let input = "{\"text\": \"hello world, again\", \"id\": 7}\n{\"ids\": [1]}\n{\"text\": \"\"}\n{\"text\": \"Grüße aus Köln\"}\n"
+        let ids = try CLI.run(["tokenize", "--tokenizer", Self.tokenizer, "--jsonl"], stdin: input)
+        let counted = try CLI.run(["tokenize", "--tokenizer", Self.tokenizer, "--jsonl", "--count"], stdin: input)
+        #expect(ids.status == 2 && counted.status == 2, "\(counted.stderr)")
+        let a = try objects(ids.stdout), b = try objects(counted.stdout)
+        #expect(a.count == 4 && b.count == 4)
+        for (x, y) in zip(a, b) {
+            #expect(y["ids"] == nil && x["index"] as? Int == y["index"] as? Int && x["source"] as? String == y["source"] as? String)
+            #expect((x["ids"] as? [Int])?.count == y["tokens"] as? Int && (x["error"] as? String) == (y["error"] as? String))
+        }
+        #expect(b[0]["id"] as? Int == 7 && (b[0]["tokens"] as? Int ?? 0) > 2 && b[2]["tokens"] as? Int == 0)
+        let whole = try CLI.run(["tokenize", "--tokenizer", Self.tokenizer, "--count"], stdin: "Grüße aus Köln")
+        #expect(whole.status == 0 && whole.stdout == "\(b[3]["tokens"] as? Int ?? -1)\n", "\(whole.stdout)")
+        let both = try CLI.run(["tokenize", "--tokenizer", Self.tokenizer, "--count", "--pieces"], stdin: "x")
+        #expect(both.status == 2 && both.stderr.contains("--count prints a number, not pieces"), "\(both.stderr)")
+    }
+
     @Test("the CLI says what it did not understand")
     func usageMessages() throws {
         let bare = try CLI.run([])
