@@ -1,7 +1,6 @@
 import ArgumentParser
 import Detection
 import Foundation
-import Synchronization
 import SystemSupport
 import Watermark
 
@@ -295,24 +294,30 @@ struct Detect: ParsableCommand {
 }
 
 /// The tokenizer, loaded once for the whole run by whichever thread needs it first.
-final class SharedTokenizer: Sendable {
+///
+/// Guarded by an `NSLock` (a pthread mutex) rather than Synchronization's `Mutex`: the other
+/// workers wait here for the whole load, and a contended `Mutex` waits in a way that
+/// ThreadSanitizer does not see on Linux, so it reported the loaded value as a race.
+final class SharedTokenizer: @unchecked Sendable {
     private let load: @Sendable () throws -> DetectionTokenizer
-    private let loaded = Mutex<Result<DetectionTokenizer, CLIFailure>?>(nil)
+    private let lock = NSLock()
+    /// Guarded by `lock`.
+    private var loaded: Result<DetectionTokenizer, CLIFailure>?
 
     init(load: @escaping @Sendable () throws -> DetectionTokenizer) { self.load = load }
 
     func get() throws -> DetectionTokenizer {
-        try loaded.withLock { value -> Result<DetectionTokenizer, CLIFailure> in
-            if let value { return value }
-            let result: Result<DetectionTokenizer, CLIFailure>
-            do { result = .success(try load()) } catch let failure as CLIFailure {
-                result = .failure(failure)
-            } catch {
-                result = .failure(CLIFailure("\(error)"))
-            }
-            value = result
-            return result
-        }.get()
+        lock.lock()
+        defer { lock.unlock() }
+        if let loaded { return try loaded.get() }
+        let result: Result<DetectionTokenizer, CLIFailure>
+        do { result = .success(try load()) } catch let failure as CLIFailure {
+            result = .failure(failure)
+        } catch {
+            result = .failure(CLIFailure("\(error)"))
+        }
+        loaded = result
+        return try result.get()
     }
 }
 
