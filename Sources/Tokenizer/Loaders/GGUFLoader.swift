@@ -70,7 +70,8 @@ extension BPETokenizer {
         // llama.cpp token types: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte.
         var added: [AddedToken] = []
         for (i, t) in types.enumerated() where t == 3 || t == 4 {
-            added.append(AddedToken(id: UInt32(i), content: tokens[i]!, isSpecial: t == 3))
+            // Every element is a string (the array's type was checked above).
+            if let content = tokens[i] { added.append(AddedToken(id: UInt32(i), content: content, isSpecial: t == 3)) }
         }
         try self.init(
             vocabularyTokens: tokens, mergeList: .joined(mergeStrings), addedTokens: added, preTokenizer: preTokenizer,
