@@ -88,7 +88,7 @@ let package = Package(
             "WatermarkServerCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Release-build benchmark driver; see Tools/bench.sh and docs/BENCHMARKS.md.
-        .executableTarget(name: "WatermarkBench", dependencies: ["Watermark", "Detection", "Tokenizer", "Evaluation", "CCryptoShim"]),
+        .executableTarget(name: "WatermarkBench", dependencies: ["Watermark", "Detection", "Tokenizer", "GGUF", "Evaluation", "CCryptoShim"]),
         // Shared by the test targets only: repository paths, a seeded RNG, vector loading.
         .target(name: "TestSupport", dependencies: ["Evaluation"], path: "Tests/TestSupport"),
         .testTarget(name: "WatermarkTests", dependencies: ["Watermark", "CryptoSupport", "TestSupport"]),

@@ -50,7 +50,7 @@ public final class BPETokenizer: Sendable {
     private let specialIDs: [UInt32]
 
     // Lookup tables.
-    private let tokenStrings: [String?]  // vocabulary spelling by id
+    private let tokenStrings: SpellingList  // vocabulary spelling by id
     private let stringToID: SpellingIndex
     private let decodeBytesByID: ByteStrings
     let byteIDTable: ByteIDTable
@@ -75,7 +75,7 @@ public final class BPETokenizer: Sendable {
     ///   - spellings: `tokens` indexed, if the caller has built that index already.
     ///   - decodeBytes: the bytes each id decodes to.
     init(
-        tokens: [String?], spellings: SpellingIndex? = nil, modelTokenCount: Int, decodeBytes: ByteStrings,
+        tokens: SpellingList, spellings: SpellingIndex? = nil, modelTokenCount: Int, decodeBytes: ByteStrings,
         mergeRules: [(left: UInt32, right: UInt32, rank: UInt32, merged: UInt32)],
         mergeSource: MergeSource, addedTokens: [AddedToken], preTokenizer: PreTokenizer, normalization: Normalization,
         ignoresMerges: Bool, bosTokenID: UInt32?, eosTokenID: UInt32?, unknownID: UInt32?, source: String
@@ -96,8 +96,8 @@ public final class BPETokenizer: Sendable {
             stringToID = spellings
         } else {
             var s2i = SpellingIndex(capacity: tokens.count)
-            for (i, t) in tokens.enumerated() {
-                if let t { s2i.insertIfAbsent(t, value: UInt32(i)) }
+            for i in 0..<tokens.count {
+                _ = tokens.withSpelling(i) { s2i.insertIfAbsent(utf8: $0, value: UInt32(i)) }
             }
             stringToID = s2i
         }
@@ -107,9 +107,8 @@ public final class BPETokenizer: Sendable {
         var whole: [(bytes: [UInt8], value: UInt32)] = []
         if ignoresMerges { whole.reserveCapacity(modelTokenCount) }
         for id in 0..<min(modelTokenCount, tokens.count) {
-            guard tokens[id] != nil else { continue }
+            guard let spelled = tokens.withSpelling(id, ByteLevel.isSpelling(utf8:)) else { continue }
             let b = decodeBytes[id]
-            let spelled = Self.isByteLevelSpelling(tokens[id])
             if b.count == 1, let byte = b.first, byteIDs[Int(byte)] == .max, spelled { byteIDs[Int(byte)] = UInt32(id) }
             if ignoresMerges && spelled { whole.append((Array(b), UInt32(id))) }
         }
@@ -130,13 +129,6 @@ public final class BPETokenizer: Sendable {
         _ = source
     }
 
-    /// Whether the vocabulary spelling of `id` is entirely in the byte alphabet (so a piece
-    /// of text can produce it).
-    private static func isByteLevelSpelling(_ token: String?) -> Bool {
-        guard let t = token else { return false }
-        return ByteLevel.isSpelling(t)
-    }
-
     // MARK: Lookup
 
     /// The id of a vocabulary entry or added token, by its vocabulary spelling (`Ġthe`,
@@ -145,12 +137,12 @@ public final class BPETokenizer: Sendable {
 
     /// The vocabulary spelling of `id` (GPT-2 byte alphabet, e.g. `Ġthe`), or `nil`.
     public func token(for id: UInt32) -> String? {
-        Int(id) < tokenStrings.count ? tokenStrings[Int(id)] : nil
+        Int(id) < tokenStrings.count ? tokenStrings.string(Int(id)) : nil
     }
 
     /// The bytes `id` decodes to, or `nil` for an unused or out-of-range id.
     public func tokenBytes(for id: UInt32) -> [UInt8]? {
-        guard Int(id) < tokenStrings.count, tokenStrings[Int(id)] != nil else { return nil }
+        guard Int(id) < tokenStrings.count, tokenStrings.isPresent(Int(id)) else { return nil }
         return Array(decodeBytesByID[Int(id)])
     }
 
@@ -290,7 +282,7 @@ public final class BPETokenizer: Sendable {
     // MARK: Fingerprint
 
     private static func computeFingerprint(
-        tokens: [String?], mergeSource: MergeSource, addedTokens: [AddedToken], preTokenizer: PreTokenizer,
+        tokens: SpellingList, mergeSource: MergeSource, addedTokens: [AddedToken], preTokenizer: PreTokenizer,
         normalization: Normalization, ignoresMerges: Bool
     ) throws(CryptoError) -> String {
         var h = try SHA256.Hasher()
@@ -306,12 +298,21 @@ public final class BPETokenizer: Sendable {
             buf.append(UInt8(truncatingIfNeeded: v >> 24))
         }
         u32(UInt32(tokens.count))
-        for t in tokens {
-            if let t {
-                u32(UInt32(t.utf8.count))
-                buf.append(contentsOf: t.utf8)
-            } else {
-                u32(.max)
+        // One pass over the list's storage: through a closure per spelling, `buf` captured
+        // there and in `u32` was checked for exclusive access at every byte.
+        tokens.withStorage { bytes, ends, present in
+            @inline(__always) func append(_ v: UInt32, to buf: inout [UInt8]) {
+                withUnsafeBytes(of: v.littleEndian) { buf.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
+            }
+            var start = 0
+            for i in 0..<ends.count {
+                if present[i] {
+                    append(UInt32(ends[i] - start), to: &buf)
+                    buf.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<ends[i]]))
+                } else {
+                    append(.max, to: &buf)
+                }
+                start = ends[i]
             }
         }
         switch mergeSource {

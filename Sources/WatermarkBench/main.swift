@@ -6,6 +6,7 @@ import CCryptoShim
 import Detection
 import Evaluation
 import Foundation
+import GGUF
 import Tokenizer
 import Watermark
 
@@ -32,6 +33,27 @@ func format(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digi
 var rng = SystemRandomNumberGenerator()
 let key = try WatermarkKey.generate()
 let rounds = quick ? 5 : 15
+
+// `--load-bench PATH`: the tokenizer's load from a GGUF file, in milliseconds (minimum and
+// median of 30 loads), with the file's parse alone beside it; what every one-document
+// `detect`, server start and Spark task pays before its first token.
+if let i = arguments.firstIndex(of: "--load-bench"), i + 1 < arguments.count {
+    let path = arguments[i + 1]
+    var parse: [Double] = [], load: [Double] = []
+    for _ in 0..<30 {
+        var t = now()
+        _ = try GGUFFile(path: path)
+        parse.append(Double(now() - t) / 1e6)
+        t = now()
+        _ = try BPETokenizer.load(path: path)
+        load.append(Double(now() - t) / 1e6)
+    }
+    parse.sort()
+    load.sort()
+    print("{\"parse_ms_min\": \(format(parse[0], 3)), \"parse_ms_median\": \(format(parse[15], 3)), "
+          + "\"load_ms_min\": \(format(load[0], 3)), \"load_ms_median\": \(format(load[15], 3))}")
+    exit(0)
+}
 
 // `--tokenizer-bench TEXT --tokenizer PATH [--chunk BYTES]`: single-thread encode MB/s, with
 // the text cut at line ends into chunks exactly as Tools/bench_tokenizers.py cuts it for the

@@ -119,6 +119,39 @@ struct GGUFParser {
         let rawCount = try readU64(field() + " count")
         let count = try checkCount(
             rawCount, minimumSize: elementType.minimumEncodedSize, field() + " count", at: countOffset)
+        if elementType == .string {
+            // One buffer for all the strings (GGUFArray): the vocabulary's 49 152 strings were
+            // as many `String`s and `GGUFValue`s. First every length, checked as reading them
+            // one by one would check them, then the bytes copied into one allocation.
+            let first = position
+            var ends = [Int](repeating: 0, count: count)
+            var total = 0
+            for i in 0..<count {
+                let start = position
+                let length = try readU64(field() + "[\(i)] length")
+                if length > UInt64(remaining) {
+                    throw error(field() + "[\(i)] length", .truncated(needed: length, available: remaining), at: start)
+                }
+                position += Int(length)
+                total += Int(length)
+                ends[i] = total
+            }
+            let image = base!
+            let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+                var read = first, written = 0
+                for end in ends {
+                    let length = end - written
+                    read += 8
+                    if length > 0 {
+                        (buffer.baseAddress! + written).initialize(from: (image + read).assumingMemoryBound(to: UInt8.self), count: length)
+                    }
+                    read += length
+                    written = end
+                }
+                initialized = total
+            }
+            return GGUFArray(strings: GGUFUTF8Strings(fileBytes: bytes, ends: ends))
+        }
         var elements: [GGUFValue] = []
         elements.reserveCapacity(count)
         // Scalars cannot fail once the count is checked; strings and arrays name the element.

@@ -37,29 +37,36 @@ enum ByteLevel {
     @inline(__always)
     static func forEachByte(of token: String, _ body: (UInt8) -> Void) -> Bool {
         var token = token
-        return token.withUTF8 { p -> Bool in
-            var i = 0
-            while i < p.count {
-                let lead = p[i]
-                let value: UInt32
-                if lead < 0x80 {
-                    value = UInt32(lead)
-                    i += 1
-                } else if lead >= 0xC2 && lead <= 0xC5 && i + 1 < p.count {
-                    value = UInt32(lead & 0x1F) << 6 | UInt32(p[i + 1] & 0x3F)
-                    i += 2
-                } else {
-                    return false
-                }
-                guard let b = byte(forValue: value) else { return false }
-                body(b)
+        return token.withUTF8 { forEachByte(ofUTF8: $0, body) }
+    }
+
+    /// ``forEachByte(of:_:)`` for a spelling given as its UTF-8.
+    @inline(__always)
+    static func forEachByte(ofUTF8 p: UnsafeBufferPointer<UInt8>, _ body: (UInt8) -> Void) -> Bool {
+        var i = 0
+        while i < p.count {
+            let lead = p[i]
+            let value: UInt32
+            if lead < 0x80 {
+                value = UInt32(lead)
+                i += 1
+            } else if lead >= 0xC2 && lead <= 0xC5 && i + 1 < p.count {
+                value = UInt32(lead & 0x1F) << 6 | UInt32(p[i + 1] & 0x3F)
+                i += 2
+            } else {
+                return false
             }
-            return true
+            guard let b = byte(forValue: value) else { return false }
+            body(b)
         }
+        return true
     }
 
     /// Whether every character of `token` is in the alphabet.
     static func isSpelling(_ token: String) -> Bool { forEachByte(of: token) { _ in } }
+
+    /// Whether every character of the spelling whose UTF-8 is `utf8` is in the alphabet.
+    static func isSpelling(utf8: UnsafeBufferPointer<UInt8>) -> Bool { forEachByte(ofUTF8: utf8) { _ in } }
 
     private static let scalarToByteHigh: [UInt8] = {
         var t = [UInt8](repeating: 0, count: 68)
@@ -86,8 +93,14 @@ enum ByteLevel {
     /// Appends the bytes `token` spells to `out`; false, with `out` as it was, if some
     /// character is outside the alphabet (a tokenizer's flat byte table is filled this way).
     static func decode(_ token: String, appendingTo out: inout [UInt8]) -> Bool {
+        var token = token
+        return token.withUTF8 { decode(utf8: $0, appendingTo: &out) }
+    }
+
+    /// ``decode(_:appendingTo:)`` for a spelling given as its UTF-8.
+    static func decode(utf8 spelling: UnsafeBufferPointer<UInt8>, appendingTo out: inout [UInt8]) -> Bool {
         let start = out.count
-        if forEachByte(of: token, { out.append($0) }) { return true }
+        if forEachByte(ofUTF8: spelling, { out.append($0) }) { return true }
         out.removeSubrange(start...)
         return false
     }

@@ -43,22 +43,25 @@ struct SpellingIndex {
 
     /// Adds `spelling → value` unless the spelling is already present (the first id wins).
     mutating func insertIfAbsent(_ spelling: String, value: UInt32) {
+        var s = spelling
+        s.withUTF8 { insertIfAbsent(utf8: $0, value: value) }
+    }
+
+    /// ``insertIfAbsent(_:value:)`` for a spelling given as its UTF-8.
+    mutating func insertIfAbsent(utf8 p: UnsafeBufferPointer<UInt8>, value: UInt32) {
         // At most half full, so a probe always ends at an empty slot.
         if (entries.count + 1) * 2 > slots.count { grow() }
-        var s = spelling
-        s.withUTF8 { p in
-            let h = Self.hash(p)
-            var i = Int(truncatingIfNeeded: h) & mask
-            while slots[i] != 0 {
-                if matches(Int(slots[i]) - 1, h, p, UnsafeBufferPointer(start: nil, count: 0)) { return }
-                i = (i + 1) & mask
-            }
-            // Offsets are 32-bit: a vocabulary's spellings are far below 4 GiB.
-            guard entries.count < Int(Int32.max) - 1, bytes.count + p.count <= Int(UInt32.max) else { return }
-            slots[i] = Int32(entries.count + 1)
-            entries.append(Entry(hash: h, start: UInt32(bytes.count), length: UInt32(p.count), value: value))
-            bytes.append(contentsOf: p)
+        let h = Self.hash(p)
+        var i = Int(truncatingIfNeeded: h) & mask
+        while slots[i] != 0 {
+            if matches(Int(slots[i]) - 1, h, p, UnsafeBufferPointer(start: nil, count: 0)) { return }
+            i = (i + 1) & mask
         }
+        // Offsets are 32-bit: a vocabulary's spellings are far below 4 GiB.
+        guard entries.count < Int(Int32.max) - 1, bytes.count + p.count <= Int(UInt32.max) else { return }
+        slots[i] = Int32(entries.count + 1)
+        entries.append(Entry(hash: h, start: UInt32(bytes.count), length: UInt32(p.count), value: value))
+        bytes.append(contentsOf: p)
     }
 
     private mutating func grow() {

@@ -203,8 +203,98 @@ struct ByteStrings: Sendable {
     /// Appends what a vocabulary spelling decodes to: its bytes in the byte-level alphabet, or
     /// its own UTF-8 when some character is outside it (an added token such as `<|im_end|>`).
     mutating func append(decoding token: String) {
-        if !ByteLevel.decode(token, appendingTo: &bytes) { bytes.append(contentsOf: token.utf8) }
+        var token = token
+        token.withUTF8 { append(decodingUTF8: $0) }
+    }
+
+    /// ``append(decoding:)`` for a spelling given as its UTF-8.
+    mutating func append(decodingUTF8 spelling: UnsafeBufferPointer<UInt8>) {
+        if !ByteLevel.decode(utf8: spelling, appendingTo: &bytes) { bytes.append(contentsOf: spelling) }
         ends.append(bytes.count)
+    }
+}
+
+/// The vocabulary's spellings by id, as UTF-8 in one buffer, `nil` for an unused id.
+///
+/// A load made a `String` per id (49 152 for the default model), which only ``BPETokenizer``'s
+/// `token(for:)` reads; every other use of a spelling at load (its index, its bytes, the
+/// fingerprint) wants its UTF-8.
+struct SpellingList: Sendable {
+    private var bytes: [UInt8] = []
+    private var ends: [Int] = []
+    private var present: [Bool] = []
+
+    init(reservingCapacity count: Int, bytes byteCount: Int) {
+        ends.reserveCapacity(count)
+        present.reserveCapacity(count)
+        bytes.reserveCapacity(byteCount)
+    }
+
+    init(_ tokens: [String?]) {
+        self.init(reservingCapacity: tokens.count, bytes: tokens.count * 8)
+        for t in tokens { append(t) }
+    }
+
+    var count: Int { ends.count }
+
+    mutating func append(_ token: String?) {
+        guard var token else { return appendAbsent() }
+        token.withUTF8 { append(utf8: $0) }
+    }
+
+    mutating func append(utf8 p: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: p)
+        ends.append(bytes.count)
+        present.append(true)
+    }
+
+    mutating func appendAbsent() {
+        ends.append(bytes.count)
+        present.append(false)
+    }
+
+    func isPresent(_ i: Int) -> Bool { present[i] }
+
+    /// Spelling `i` as a string, or nil for an unused id.
+    func string(_ i: Int) -> String? { withSpelling(i) { String(decoding: $0, as: UTF8.self) } }
+
+    /// Calls `body` with the UTF-8 of spelling `i`; nil, without calling it, for an unused id.
+    func withSpelling<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
+        guard present[i] else { return nil }
+        let start = i == 0 ? 0 : ends[i - 1]
+        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<ends[i]])) }
+    }
+
+    /// Calls `body` with the whole list at once: every spelling's UTF-8, where each ends
+    /// (spelling `i` is `bytes[ends[i - 1]..<ends[i]]`) and whether each is present.
+    func withStorage<R>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Bool>) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBufferPointer { b in
+            try ends.withUnsafeBufferPointer { e in try present.withUnsafeBufferPointer { p in try body(b, e, p) } }
+        }
+    }
+
+    /// Whether spelling `i` is present and its UTF-8 is `utf8`.
+    func spells(_ i: Int, _ utf8: String.UTF8View) -> Bool { withSpelling(i) { $0.elementsEqual(utf8) } ?? false }
+
+    /// This list with spelling `i` set to `token` (`count` grown with unused ids to reach it).
+    func setting(_ i: Int, to token: String) -> SpellingList {
+        if i < count && spells(i, token.utf8) { return self }
+        if i == count {
+            var copy = self
+            copy.append(token)
+            return copy
+        }
+        var out = SpellingList(reservingCapacity: max(count, i + 1), bytes: bytes.count + token.utf8.count)
+        for k in 0..<max(count, i + 1) {
+            if k == i {
+                out.append(token)
+            } else if k < count, present[k] {
+                _ = withSpelling(k) { out.append(utf8: $0) }
+            } else {
+                out.appendAbsent()
+            }
+        }
+        return out
     }
 }
 

@@ -44,13 +44,19 @@ extension BPETokenizer {
                 .unsupported, source: source,
                 "tokenizer.ggml.pre = \"\(pre)\" (supported: gpt2, smollm, llama-bpe, qwen2, qwen35, gpt-4o)")
         }
-        // Read as the optionals the initializer takes: a [String] passed there was converted
-        // element by element, a second copy of the vocabulary.
-        guard let tokenArray = file["tokenizer.ggml.tokens"]?.array, tokenArray.elementType == .string else {
+        // Read as UTF-8, never as one `String` per token or merge (a fifth of the load).
+        guard let tokenStrings = file["tokenizer.ggml.tokens"]?.array?.withUTF8Strings({ $0 }) else {
             throw TokenizerError(
                 .invalid, source: source, "tokenizer.ggml.tokens is missing or not an array of strings")
         }
-        let tokens: [String?] = tokenArray.elements.map(\.string)
+        var tokens = SpellingList(reservingCapacity: tokenStrings.count, bytes: 0)
+        tokenStrings.withAllBytes { bytes, ends in
+            var start = 0
+            for end in ends {
+                tokens.append(utf8: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                start = end
+            }
+        }
         guard tokens.count < Int(UInt32.max) else {
             throw TokenizerError(.invalid, source: source, "too many tokens (\(tokens.count))")
         }
@@ -62,7 +68,7 @@ extension BPETokenizer {
             }
             types = t
         }
-        guard let mergeStrings = file["tokenizer.ggml.merges"]?.stringArray else {
+        guard let mergeStrings = file["tokenizer.ggml.merges"]?.array?.withUTF8Strings({ $0 }) else {
             throw TokenizerError(
                 .invalid, source: source, "tokenizer.ggml.merges is missing or not an array of strings")
         }
@@ -71,10 +77,10 @@ extension BPETokenizer {
         var added: [AddedToken] = []
         for (i, t) in types.enumerated() where t == 3 || t == 4 {
             // Every element is a string (the array's type was checked above).
-            if let content = tokens[i] { added.append(AddedToken(id: UInt32(i), content: content, isSpecial: t == 3)) }
+            if let content = tokens.string(i) { added.append(AddedToken(id: UInt32(i), content: content, isSpecial: t == 3)) }
         }
         try self.init(
-            vocabularyTokens: tokens, mergeList: .joined(mergeStrings), addedTokens: added, preTokenizer: preTokenizer,
+            spellings: tokens, mergeList: .joinedUTF8(mergeStrings), addedTokens: added, preTokenizer: preTokenizer,
             normalization: preTokenizer == .qwen2 ? .nfc : .none,
             // llama.cpp applies ignore_merges for the Llama 3 rules, as the HF definition does.
             ignoresMerges: preTokenizer == .llama3,
@@ -105,17 +111,25 @@ func describeGGUFModel(_ model: String) -> String {
 enum MergeList {
     case pairs([(String, String)])
     case joined([String])
+    /// GGUF's strings as the file has them, UTF-8 in one buffer.
+    case joinedUTF8(GGUFUTF8Strings)
 
     var count: Int {
         switch self {
         case .pairs(let p): return p.count
         case .joined(let j): return j.count
+        case .joinedUTF8(let j): return j.count
         }
     }
 }
 
 /// Where each `"left right"` merge string splits: its first space after the first character
 /// (a byte-level spelling never contains a space, so this is unambiguous).
+func mergeSplits(utf8 merge: UnsafeBufferPointer<UInt8>) -> Int? {
+    guard merge.count > 1 else { return nil }
+    return merge[1...].firstIndex(of: 0x20)
+}
+
 func mergeSplits(_ merges: [String], source: String) throws(TokenizerError) -> [Int] {
     var out: [Int] = []
     out.reserveCapacity(merges.count)
@@ -157,6 +171,16 @@ extension BPETokenizer {
         preTokenizer: PreTokenizer, normalization: Normalization, ignoresMerges: Bool,
         bosTokenID: UInt32?, eosTokenID: UInt32?, source: String
     ) throws(TokenizerError) {
+        try self.init(spellings: SpellingList(vocabularyTokens), mergeList: mergeList, addedTokens: addedTokens,
+                      preTokenizer: preTokenizer, normalization: normalization, ignoresMerges: ignoresMerges,
+                      bosTokenID: bosTokenID, eosTokenID: eosTokenID, source: source)
+    }
+
+    convenience init(
+        spellings vocabularyTokens: SpellingList, mergeList: MergeList, addedTokens: [AddedToken],
+        preTokenizer: PreTokenizer, normalization: Normalization, ignoresMerges: Bool,
+        bosTokenID: UInt32?, eosTokenID: UInt32?, source: String
+    ) throws(TokenizerError) {
         let modelCount = vocabularyTokens.count
         var tokens = vocabularyTokens
         guard modelCount <= Self.maximumTokenCount else {
@@ -167,12 +191,12 @@ extension BPETokenizer {
             guard i < Self.maximumTokenCount else {
                 throw TokenizerError(.invalid, source: source, "added token id \(t.id) is not below \(Self.maximumTokenCount)")
             }
-            if i >= tokens.count { tokens += [String?](repeating: nil, count: i + 1 - tokens.count) }
-            tokens[i] = t.content
+            while tokens.count < i { tokens.appendAbsent() }
+            tokens = tokens.setting(i, to: t.content)
         }
         var ids = SpellingIndex(capacity: modelCount)
-        for (i, t) in vocabularyTokens.enumerated() {
-            if let t { ids.insertIfAbsent(t, value: UInt32(i)) }
+        for i in 0..<modelCount {
+            _ = vocabularyTokens.withSpelling(i) { ids.insertIfAbsent(utf8: $0, value: UInt32(i)) }
         }
         var rules: [(left: UInt32, right: UInt32, rank: UInt32, merged: UInt32)] = []
         rules.reserveCapacity(mergeList.count)
@@ -213,24 +237,41 @@ extension BPETokenizer {
                     return (String(merge[..<cut]), String(merge[merge.utf8.index(after: cut)...]))
                 }
             }
+        case .joinedUTF8(let merges):
+            try merges.withAllBytes { (bytes, ends) throws(TokenizerError) in
+                var start = 0
+                for rank in 0..<ends.count {
+                    let merge = UnsafeBufferPointer(rebasing: bytes[start..<ends[rank]])
+                    start = ends[rank]
+                    guard let space = mergeSplits(utf8: merge) else {
+                        throw TokenizerError(.invalid, source: source,
+                                             "merge \(rank) \"\(String(decoding: merge, as: UTF8.self))\" is not two tokens separated by a space")
+                    }
+                    let left = UnsafeBufferPointer(rebasing: merge[..<space])
+                    let right = UnsafeBufferPointer(rebasing: merge[(space + 1)...])
+                    try add(rank, lookUp(left, right)) {
+                        (String(decoding: left, as: UTF8.self), String(decoding: right, as: UTF8.self))
+                    }
+                }
+            }
         }
         // The index of every spelling, built once: the vocabulary's, then the ids past it in
         // order, as the designated initializer would build it from `tokens`, unless an added
         // token respelled a vocabulary id (then the vocabulary's index is not that one).
         let respelled = addedTokens.contains { t in
-            Int(t.id) < modelCount && !(vocabularyTokens[Int(t.id)]?.utf8.elementsEqual(t.content.utf8) ?? false)
+            Int(t.id) < modelCount && !vocabularyTokens.spells(Int(t.id), t.content.utf8)
         }
         var spellings: SpellingIndex? = nil
         if !respelled {
-            for i in modelCount..<tokens.count { if let t = tokens[i] { ids.insertIfAbsent(t, value: UInt32(i)) } }
+            for i in modelCount..<tokens.count { _ = tokens.withSpelling(i) { ids.insertIfAbsent(utf8: $0, value: UInt32(i)) } }
             spellings = ids
         }
         // Decoding follows the byte-level decoder: a spelling entirely in the byte alphabet
         // maps back to bytes; any other (an added token such as `<|im_end|>` with characters
         // outside it) is its own UTF-8.
         var decode = ByteStrings(reservingCapacity: tokens.count, bytes: tokens.count * 8)
-        for t in tokens {
-            if let t { decode.append(decoding: t) } else { decode.append(EmptyCollection()) }
+        for i in 0..<tokens.count {
+            if tokens.withSpelling(i, { decode.append(decodingUTF8: $0) }) == nil { decode.append(EmptyCollection()) }
         }
         try self.init(
             tokens: tokens, spellings: spellings, modelTokenCount: modelCount, decodeBytes: decode, mergeRules: rules,

@@ -154,7 +154,7 @@ extension BPETokenizer {
             added.append(AddedToken(id: id, content: content, isSpecial: true))
         }
         try self.init(
-            tokens: tokens, modelTokenCount: byRank.count, decodeBytes: ByteStrings(decode), mergeRules: rules,
+            tokens: SpellingList(tokens), modelTokenCount: byRank.count, decodeBytes: ByteStrings(decode), mergeRules: rules,
             mergeSource: .derivedFromRanks,
             addedTokens: added, preTokenizer: preTokenizer, normalization: normalization, ignoresMerges: true,
             bosTokenID: nil, eosTokenID: nil, unknownID: nil, source: source)
