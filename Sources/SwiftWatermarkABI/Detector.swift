@@ -2,6 +2,7 @@ import CSwiftWatermark
 import Detection
 import Dispatch
 import Foundation
+internal import SystemSupport
 import Synchronization
 import Tokenizer
 import Watermark
@@ -337,7 +338,7 @@ private func detectBatch(_ detector: OpaquePointer?, count documents: Int, offse
                 throw argument("offsets[\(d)..\(d + 1)] = \(bounds[d])..\(bounds[d + 1]) is not an ordered range within \(total)")
             }
         }
-        let workers = max(1, min(threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : threads, n, 256))
+        let workers = max(1, min(threads == 0 ? Processors.available : threads, n, 256))
         let lines = UnsafeMutableBufferPointer<String>.allocate(capacity: n)
         lines.initialize(repeating: "")
         defer { lines.deinitialize().deallocate() }

@@ -67,6 +67,10 @@ struct Detect: ParsableCommand {
     @Flag(name: .customLong("cache-stats"), help: .hidden)
     var cacheStats = false
 
+    /// Prints on standard error how many threads score, for checking the default (hidden).
+    @Flag(name: .customLong("show-threads"), help: .hidden)
+    var showThreads = false
+
     /// Slots per key of the shared tuple cache, for measuring its size (hidden).
     @Option(name: .customLong("tuple-cache-slots"), help: .hidden)
     var tupleCacheSlots: Int = TupleVerdictCache.defaultSlotsPerKey
@@ -95,7 +99,9 @@ struct Detect: ParsableCommand {
                                 commonPath: common.path, calibrationPath: calibration, rate: fpr, tokenizer: tokenizer)
         let firstBox = PipelineHandOff(first)
         var batch = Batch(json: json)
-        try OrderedParallel.run(threads: threads ?? Processors.available, state: {
+        let threadCount = threads ?? Processors.available
+        if showThreads { Console.note("threads: \(threadCount)") }
+        try OrderedParallel.run(threads: threadCount, state: {
             // The first worker takes the pipeline built (and checked) above; the others build their own.
             WorkerState(pipeline: try? firstBox.next())
         }, produce: { submit in
@@ -251,7 +257,11 @@ struct Detect: ParsableCommand {
     private static func detect(line: [UInt8], source: String, index: Int, state: inout WorkerState, pipeline: DetectionPipeline,
                                config: WorkConfig) throws -> Outcome {
         let parsed: (document: JSONLinesDocument, id: JSONValue?)
-        do { parsed = try JSONLinesDocument.parseWithID(line) } catch { throw CLIFailure(InputError(source: source, problem: error.problem).description) }
+        do { parsed = try JSONLinesDocument.parseWithID(line) } catch {
+            // The error entry still names the document when the line is an object with an id.
+            return .failure(message: InputError(source: source, problem: error.problem).description, source: source,
+                            id: JSONLinesDocument.id(ofRefusedLine: line))
+        }
         do {
             switch parsed.document {
             case .ids(let list):
@@ -272,7 +282,9 @@ struct Detect: ParsableCommand {
                               pieces: config.highlight ? tokenizer.pieces(for: tokens) : nil, tokenizer: tokenizer.fingerprint)
             }
         } catch let error as DetectionError {
-            throw Messages.document(error, source: source)
+            return .failure(message: Messages.document(error, source: source).message, source: source, id: parsed.id)
+        } catch let failure as CLIFailure {
+            return .failure(message: failure.message, source: source, id: parsed.id)
         }
     }
 

@@ -44,7 +44,9 @@ struct Tokenize: ParsableCommand {
         try batch.forEach(input: files, jsonLines: jsonl, line: { line, source, batch in
             let parsed: (document: JSONLinesDocument, id: JSONValue?)
             do { parsed = try JSONLinesDocument.parseWithID(line) } catch let error as InputError {
-                throw CLIFailure(InputError(source: source, problem: error.problem).description)
+                batch.fail(InputError(source: source, problem: error.problem).description, source: source,
+                           id: JSONLinesDocument.id(ofRefusedLine: line))
+                return
             }
             guard case .text(let text) = parsed.document else {
                 batch.fail(InputError(source: source, problem: "needs a \"text\" field").description, source: source, id: parsed.id)

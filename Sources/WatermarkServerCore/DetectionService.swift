@@ -93,7 +93,7 @@ public struct ServiceLimits: Sendable {
     public var maximumDocuments = 256
     public var maximumTokensPerDocument = 100_000
     public var requestTimeout: Duration = .seconds(10)
-    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    public var threads = Processors.available
     public var queueCapacity = 256
 
     public init() {}

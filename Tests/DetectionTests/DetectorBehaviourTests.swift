@@ -205,6 +205,12 @@ struct InputParsingTests {
             let error = #expect(throws: InputError.self, "\(bad)") { try JSONLinesDocument.parse(Array(bad.utf8)) }
             #expect(error?.problem.hasPrefix(problem) == true, "\(bad): \(error?.problem ?? "")")
         }
+        // Invalid UTF-8 is named as such, with where it is, not as "not a JSON object".
+        for (bytes, problem) in [(Array(#"{"text": "ab"#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8), "is not valid UTF-8 text (byte 12 of the line)"),
+                                 (Array(#"{"text": "caf"#.utf8) + [0xC3], "is not valid UTF-8 text (it ends inside a character)")] {
+            let error = #expect(throws: InputError.self) { try JSONLinesDocument.parse(bytes) }
+            #expect(error?.problem == problem, "\(error?.problem ?? "")")
+        }
     }
 }
 

@@ -53,19 +53,23 @@ struct BatchTests {
             {"text": "some words here", "id": 17}
             {"ids": [], "id": [1, "x"]}
             {"ids": [9, 8, 7, 6], "id": {"doc": "d4", "page": 2}}
+            {"id": "no-content", "title": "x"}
 
             """
         let r = try CLI.run(["detect", "--key-file", key, "--tokenizer", Self.tokenizer, "--jsonl", "--json"], stdin: input)
         #expect(r.status == 2, "\(r.stderr)")
         let lines = try objects(r.stdout)
-        #expect(lines.map { $0["index"] as? Int } == [0, 1, 2, 3, 4])
-        #expect(lines.map { $0["source"] as? String } == ["<stdin>:1", "<stdin>:3", "<stdin>:4", "<stdin>:5", "<stdin>:6"])
+        #expect(lines.map { $0["index"] as? Int } == [0, 1, 2, 3, 4, 5])
+        #expect(lines.map { $0["source"] as? String } == ["<stdin>:1", "<stdin>:3", "<stdin>:4", "<stdin>:5", "<stdin>:6", "<stdin>:7"])
         #expect(lines[0]["id"] as? String == "first" && lines[0]["verdict"] != nil)
         #expect(lines[1]["error"] != nil && lines[1]["id"] == nil)
         #expect(lines[2]["id"] as? Int == 17 && lines[2]["tokenizer"] != nil)
+        // An error entry names its document by id whenever the line is an object with one.
         #expect((lines[3]["error"] as? String)?.contains("\"ids\" is empty") == true)
+        #expect((lines[3]["id"] as? [Any])?.count == 2)
         #expect((lines[4]["id"] as? [String: Any])?["doc"] as? String == "d4")
-        #expect(r.stderr.split(separator: "\n").count == 2)
+        #expect((lines[5]["error"] as? String)?.contains("has neither") == true && lines[5]["id"] as? String == "no-content")
+        #expect(r.stderr.split(separator: "\n").count == 3)
     }
 
     @Test("JSON Lines of ids need no tokenizer until a line has text")
@@ -84,10 +88,11 @@ struct BatchTests {
     @Test("tokenize --jsonl carries index, source and id, and goes on after a bad line")
     func tokenizeCarriesIDs() throws {
         let r = try CLI.run(["tokenize", "--tokenizer", Self.tokenizer, "--jsonl"],
-                            stdin: "{\"text\": \"hello\", \"id\": \"a\"}\n\n{\"ids\": [1]}\n{\"text\": \"world\"}\n")
+                            stdin: "{\"text\": \"hello\", \"id\": \"a\"}\n\n{\"ids\": [1]}\n{\"text\": \"world\"}\n{\"text\": 5, \"id\": \"b\"}\n")
         #expect(r.status == 2, "\(r.stderr)")
         let lines = try objects(r.stdout)
-        #expect(lines.map { $0["index"] as? Int } == [0, 1, 2])
+        #expect(lines.map { $0["index"] as? Int } == [0, 1, 2, 3])
+        #expect((lines[3]["error"] as? String)?.contains("must be a string") == true && lines[3]["id"] as? String == "b")
         #expect(lines[0]["id"] as? String == "a" && (lines[0]["ids"] as? [Int])?.isEmpty == false)
         #expect((lines[1]["error"] as? String)?.contains("needs a \"text\" field") == true)
         #expect(lines[2]["source"] as? String == "<stdin>:4")

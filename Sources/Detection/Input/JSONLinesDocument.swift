@@ -40,7 +40,13 @@ public enum JSONLinesDocument: Sendable, Equatable {
             shape = try JSONDecoder().decode(Shape.self, from: Data(line))
         } catch {
             // The decoder's own errors do not say which field was wrong (an out-of-range id
-            // reads as "not valid JSON"), so look at the object to say it.
+            // reads as "not valid JSON", and so does invalid UTF-8), so look at the bytes and
+            // the object to say it.
+            var validator = UTF8Validator()
+            if !validator.feed(line) {
+                throw InputError(source: "", problem: "is not valid UTF-8 text (byte \(validator.offset) of the line)")
+            }
+            if !validator.isComplete { throw InputError(source: "", problem: "is not valid UTF-8 text (it ends inside a character)") }
             guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
                 throw InputError(source: "", problem: "not a JSON object with a \"text\" or \"ids\" field")
             }

@@ -348,7 +348,8 @@ class Detector:
     def detect_batch(self, texts: "Sequence[str | bytes] | None" = None, *,
                      ids: "Sequence[Sequence[int]] | None" = None,
                      threads: int = 0) -> "list[DetectionResult | DocumentError]":
-        """Detects in many documents on `threads` threads (0: one per core), without the GIL.
+        """Detects in many documents on `threads` threads (0: one per processor this process may use,
+        after its affinity mask and cgroup CPU quota), without the GIL.
         A document that fails gives a DocumentError in its place; the rest are still scored."""
         ok, lines = self.detect_batch_json(texts, ids=ids, threads=threads)
         out: "list[DetectionResult | DocumentError]" = []
@@ -368,7 +369,7 @@ class Detector:
         if (texts is None) == (ids is None):
             raise WatermarkError("argument", "give exactly one of texts= and ids=")
         if threads < 0:
-            raise WatermarkError("argument", "threads must be 0 (one per core) or more")
+            raise WatermarkError("argument", "threads must be 0 (one per available processor) or more")
         docs = list(texts if texts is not None else ids)
         n = len(docs)
         if n == 0:
@@ -398,7 +399,7 @@ class Detector:
         `lines` may also be a pyarrow string or large_string Array without nulls: its buffers
         go to the library as they are, with no Python string per line (the Spark job's path)."""
         if threads < 0:
-            raise WatermarkError("argument", "threads must be 0 (one per core) or more")
+            raise WatermarkError("argument", "threads must be 0 (one per available processor) or more")
         keep = None
         if hasattr(lines, "buffers") and str(getattr(lines, "type", "")) in ("string", "large_string"):
             n = len(lines)
