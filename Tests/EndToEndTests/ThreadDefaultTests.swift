@@ -58,22 +58,36 @@ struct ThreadDefaultTests {
     }
 
     /// A cgroup this test may make: v1's cpu hierarchy, or v2's with the cpu controller on
-    /// (root only), and how to give it a quota of one processor.
+    /// (root only), and how to give it a quota of one processor; nil unless a probe group could
+    /// be made and given that quota here (a container's /sys/fs/cgroup is often read-only).
     static let cgroupLayout: (parent: String, quotaFiles: [(String, String)])? = {
         guard getuid() == 0 else { return nil }
-        let fm = FileManager.default
-        if fm.fileExists(atPath: "/sys/fs/cgroup/cpu/cpu.cfs_quota_us") {
-            return ("/sys/fs/cgroup/cpu", [("cpu.cfs_period_us", "100000"), ("cpu.cfs_quota_us", "100000")])
+        let layout: (parent: String, quotaFiles: [(String, String)])
+        if FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cpu/cpu.cfs_quota_us") {
+            layout = ("/sys/fs/cgroup/cpu", [("cpu.cfs_period_us", "100000"), ("cpu.cfs_quota_us", "100000")])
+        } else if let controls = try? String(contentsOfFile: "/sys/fs/cgroup/cgroup.subtree_control", encoding: .utf8),
+                  controls.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains("cpu") {
+            layout = ("/sys/fs/cgroup", [("cpu.max", "100000 100000")])
+        } else {
+            return nil
         }
-        if let controls = try? String(contentsOfFile: "/sys/fs/cgroup/cgroup.subtree_control", encoding: .utf8),
-           controls.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains("cpu") {
-            return ("/sys/fs/cgroup", [("cpu.max", "100000 100000")])
+        let probe = layout.parent + "/swift-watermark-probe-\(getpid())"
+        guard mkdir(probe, 0o755) == 0 else { return nil }
+        defer { rmdir(probe) }
+        for (name, value) in layout.quotaFiles {
+            guard (try? Data(value.utf8).write(to: URL(fileURLWithPath: probe + "/" + name))) != nil else { return nil }
         }
-        return nil
+        // And a process can be moved into it (v2 refuses where the group is not delegated).
+        let mover = Process()
+        mover.executableURL = URL(fileURLWithPath: "/bin/sh")
+        mover.arguments = ["-c", "echo $$ > \(probe)/cgroup.procs"]
+        guard (try? mover.run()) != nil else { return nil }
+        mover.waitUntilExit()
+        return mover.terminationStatus == 0 ? layout : nil
     }()
 
     @Test(.enabled(if: cgroupLayout != nil && processors >= 2,
-                   "needs root, a cgroup cpu controller (v1, or v2 with cpu in cgroup.subtree_control) and two processors"))
+                   "needs root, a writable cgroup cpu controller (v1, or v2 with cpu in cgroup.subtree_control) and two processors"))
     func aCgroupQuotaOfOneProcessorGivesOneThread() throws {
         let (dir, key) = try Self.key()
         let layout = Self.cgroupLayout!
