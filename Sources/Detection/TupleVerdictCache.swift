@@ -1,4 +1,5 @@
 internal import CBlockCipher
+internal import SystemSupport
 import Synchronization
 import Watermark
 
@@ -24,7 +25,7 @@ import Watermark
 public final class TupleVerdictCache: Sendable {
     /// Slots per key.
     public let slotsPerKey: Int
-    private let tables = Mutex<[TableKey: Table]>([:])
+    private let tables = Locked<[TableKey: Table]>([:])
     private let hitCount = Atomic<Int>(0)
     private let lookupCount = Atomic<Int>(0)
 

@@ -1,6 +1,5 @@
 import CSwiftWatermark
 import Detection
-import Synchronization
 import Watermark
 internal import SystemSupport
 #if canImport(Glibc)
@@ -126,14 +125,14 @@ final class Pool<Item: AnyObject>: Sendable {
     /// An item at rest in the pool. Unchecked: an item is only ever used by the one caller
     /// that took it out, which is what the pool is for.
     private struct Lent: @unchecked Sendable { let item: Item }
-    private let items: Mutex<[Lent]>
+    private let items: Locked<[Lent]>
     private let make: @Sendable () throws(ABIFailure) -> Item
 
     init(first: Item, make: @escaping @Sendable () throws(ABIFailure) -> Item) {
         var list: [Lent] = []
         list.reserveCapacity(256)
         list.append(Lent(item: first))
-        items = Mutex(list)
+        items = Locked(list)
         self.make = make
     }
 

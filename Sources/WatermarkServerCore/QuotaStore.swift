@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import GRDB
-import Synchronization
+import SystemSupport
 
 /// One request as the audit log keeps it: who asked, what for, and what was answered; a
 /// SHA-256 of each document, never the document.
@@ -45,7 +45,7 @@ public final class QuotaStore: Sendable {
     private let pool: DatabasePool
     /// What this replica last saw of each token's day usage: lets a spent budget be refused
     /// before any work, without a read per request. The charge itself always asks SQLite.
-    private let seen = Mutex<[String: (day: String, used: Int)]>([:])
+    private let seen = Locked<[String: (day: String, used: Int)]>([:])
     private let writer: GroupCommitWriter
 
     public let path: String
@@ -259,7 +259,7 @@ final class GroupCommitWriter: Sendable {
         var stopped = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     /// Most writes in one transaction: bounds how long one commit holds SQLite's write lock
@@ -271,8 +271,19 @@ final class GroupCommitWriter: Sendable {
             while true {
                 wake.wait()  // one signal per write, and one for stop(): never fewer wake-ups than writes
                 let (batch, stop) = state.withLock { s -> ([Pending], Bool) in
-                    let taken = Array(s.pending.prefix(Self.batchLimit))
-                    s.pending.removeFirst(taken.count)
+                    // The whole list is moved out rather than copied from a slice. A slice that
+                    // covers all of it shares its buffer with `pending`; that is safe (the next
+                    // append finds the buffer unique only after this thread has let go of it),
+                    // but the ordering sits in the Swift runtime's reference counts, which
+                    // ThreadSanitizer does not see, so a TSan build reported it as a race.
+                    let taken: [Pending]
+                    if s.pending.count <= Self.batchLimit {
+                        taken = s.pending
+                        s.pending = []
+                    } else {
+                        taken = Array(s.pending.prefix(Self.batchLimit))
+                        s.pending.removeFirst(taken.count)
+                    }
                     return (taken, s.stopped && s.pending.isEmpty)
                 }
                 if !batch.isEmpty { Self.commit(batch, pool: pool) }

@@ -1,4 +1,4 @@
-import Synchronization
+import SystemSupport
 
 /// Requests-per-minute limits: one token bucket per API token, holding up to a minute's
 /// worth of requests and refilled continuously.
@@ -12,7 +12,7 @@ public final class RateLimiter: Sendable {
         var updated: Double
     }
 
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let buckets = Locked<[String: Bucket]>([:])
 
     public init() {}
 
@@ -23,7 +23,9 @@ public final class RateLimiter: Sendable {
         return buckets.withLock { all -> Int? in
             var bucket = all[token.name] ?? Bucket(level: capacity, updated: now)
             bucket.level = min(capacity, bucket.level + max(0, now - bucket.updated) * perSecond)
-            bucket.updated = now
+            // Threads read the clock before they queue for the lock, so `now` can trail the
+            // bucket's time by a little; keeping the later one counts no interval twice.
+            bucket.updated = max(bucket.updated, now)
             defer { all[token.name] = bucket }
             if bucket.level >= 1 {
                 bucket.level -= 1

@@ -1,6 +1,6 @@
 import Detection
 import Prometheus
-import Synchronization
+import SystemSupport
 
 /// The service's Prometheus metrics. Labels come from fixed sets (route templates, status
 /// codes, reasons, verdicts), never from request content, so the series stay few.
@@ -9,7 +9,7 @@ public final class ServiceMetrics: Sendable {
     /// Every route the service has, and `other` for paths that match none.
     public static let routes = ["/v1/detect", "/v1/detect/batch", "/healthz", "/readyz", "/metrics", "/openapi.json", "other"]
     private let durations: [String: DurationHistogram]
-    private let requests = Mutex<[String: Counter]>([:])
+    private let requests = Locked<[String: Counter]>([:])
     private let rejections: [APIFailure.Reason: Counter]
     private let verdicts: [String: Counter]
     private let documents: Counter
