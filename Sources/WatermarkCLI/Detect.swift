@@ -305,31 +305,26 @@ struct Detect: ParsableCommand {
     }
 }
 
-/// The tokenizer, loaded once for the whole run by whichever thread needs it first.
-///
-/// Guarded by an `NSLock` (a pthread mutex) rather than Synchronization's `Mutex`: the other
-/// workers wait here for the whole load, and a contended `Mutex` waits in a way that
-/// ThreadSanitizer does not see on Linux, so it reported the loaded value as a race.
-final class SharedTokenizer: @unchecked Sendable {
+/// The tokenizer, loaded once for the whole run by whichever thread needs it first; the other
+/// workers wait on the lock for the whole load (`Locked`, which ThreadSanitizer can follow).
+final class SharedTokenizer: Sendable {
     private let load: @Sendable () throws -> DetectionTokenizer
-    private let lock = NSLock()
-    /// Guarded by `lock`.
-    private var loaded: Result<DetectionTokenizer, CLIFailure>?
+    private let loaded = Locked<Result<DetectionTokenizer, CLIFailure>?>(nil)
 
     init(load: @escaping @Sendable () throws -> DetectionTokenizer) { self.load = load }
 
     func get() throws -> DetectionTokenizer {
-        lock.lock()
-        defer { lock.unlock() }
-        if let loaded { return try loaded.get() }
-        let result: Result<DetectionTokenizer, CLIFailure>
-        do { result = .success(try load()) } catch let failure as CLIFailure {
-            result = .failure(failure)
-        } catch {
-            result = .failure(CLIFailure("\(error)"))
-        }
-        loaded = result
-        return try result.get()
+        try loaded.withLock { loaded in
+            if let loaded { return loaded }
+            let result: Result<DetectionTokenizer, CLIFailure>
+            do { result = .success(try load()) } catch let failure as CLIFailure {
+                result = .failure(failure)
+            } catch {
+                result = .failure(CLIFailure("\(error)"))
+            }
+            loaded = result
+            return result
+        }.get()
     }
 }
 

@@ -1,6 +1,7 @@
 import Detection
 import Dispatch
 import Foundation
+import SystemSupport
 import Tokenizer
 import Watermark
 
@@ -28,13 +29,7 @@ public final class PipelineSet {
 /// The queue is the service's back-pressure: when it is full a request is refused at once
 /// (503) instead of being held in memory, and a job that waited past its deadline is dropped
 /// unrun (503, timeout) so that a burst cannot turn into minutes of stale work.
-///
-/// `@unchecked Sendable`: the queue is guarded by an `NSLock` (a pthread mutex) rather than
-/// Synchronization's `Mutex`. A contended `Mutex` waits in a way ThreadSanitizer does not see
-/// on Linux, so a TSan build of the server reported every job handed through it as a race
-/// (the same as `SharedTokenizer` in the CLI); with the lock, the server's tests can be read
-/// under TSan.
-public final class DetectionWorkers: @unchecked Sendable {
+public final class DetectionWorkers: Sendable {
     private struct Job: Sendable {
         let deadline: ContinuousClock.Instant
         /// Runs the job on a worker's pipelines, or reports that it expired (nil).
@@ -59,9 +54,7 @@ public final class DetectionWorkers: @unchecked Sendable {
         }
     }
 
-    private let lock = NSLock()
-    /// Guarded by `lock`; only through ``withQueue(_:)``.
-    private var queue = Queue()
+    private let queue = Locked(Queue())
     private let ready = DispatchSemaphore(value: 0)
     private let finished = DispatchGroup()
     public let threads: Int
@@ -78,7 +71,7 @@ public final class DetectionWorkers: @unchecked Sendable {
                 let pipelines = PipelineSet(make: make)
                 while true {
                     ready.wait()
-                    guard let job = withQueue({ $0.pop() }) else { break }  // closed and drained
+                    guard let job = queue.withLock({ $0.pop() }) else { break }  // closed and drained
                     job.run(ContinuousClock.now <= job.deadline ? pipelines : nil)
                 }
                 finished.leave()
@@ -89,17 +82,11 @@ public final class DetectionWorkers: @unchecked Sendable {
         }
     }
 
-    private func withQueue<T>(_ body: (inout Queue) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&queue)
-    }
-
     /// Jobs waiting for a worker.
-    public var queued: Int { withQueue { $0.count } }
+    public var queued: Int { queue.withLock { $0.count } }
 
     /// Whether ``shutdown()`` has begun: from then on every new job is refused.
-    public var isClosed: Bool { withQueue { $0.closed } }
+    public var isClosed: Bool { queue.withLock { $0.closed } }
 
     /// Runs `body` on a worker and returns its result; refuses at once when the queue is full
     /// or the pool is closing, and gives up (unrun) when the deadline passes in the queue.
@@ -113,7 +100,7 @@ public final class DetectionWorkers: @unchecked Sendable {
                 }
                 continuation.resume(returning: .success(body(pipelines)))
             }
-            let refusal: APIFailure? = withQueue { state in
+            let refusal: APIFailure? = queue.withLock { state in
                 if state.closed { return APIFailure(.shuttingDown, "the service is stopping", retryAfter: 1) }
                 if state.count >= capacity {
                     return APIFailure(.overloaded, "all \(threads) detection threads are busy and \(capacity) requests are queued", retryAfter: 1)
@@ -128,7 +115,7 @@ public final class DetectionWorkers: @unchecked Sendable {
 
     /// Lets the queued jobs finish, then stops the threads; returns when they have stopped.
     public func shutdown() {
-        let alreadyClosed = withQueue { state -> Bool in
+        let alreadyClosed = queue.withLock { state -> Bool in
             defer { state.closed = true }
             return state.closed
         }

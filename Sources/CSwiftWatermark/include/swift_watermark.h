@@ -190,8 +190,7 @@ swm_status swm_detect_text(swm_detector *detector, const char *text, size_t leng
  * affinity mask and cgroup CPU quota): document d is ids[offsets[d] .. offsets[d+1]) or text
  * bytes likewise (offsets has count + 1 entries). results (may be NULL) gets `count` entries;
  * *jsonl one line per document, in order: the result, or {"error": ...} for a document that
- * failed (the batch goes on). statuses (may be NULL)
- * gets each document's status. */
+ * failed (the batch goes on). statuses (may be NULL) gets each document's status. */
 swm_status swm_detect_ids_batch(swm_detector *detector, const uint32_t *ids, const uint64_t *offsets, size_t count,
                                 size_t threads, swm_result *results, swm_status *statuses, char **jsonl);
 swm_status swm_detect_text_batch(swm_detector *detector, const char *text, const uint64_t *offsets, size_t count,
