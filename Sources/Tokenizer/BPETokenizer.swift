@@ -195,9 +195,16 @@ public final class BPETokenizer: Sendable {
 
     /// Appends the ids of valid UTF-8 text to `out`.
     func encode(utf8 buf: UnsafeBufferPointer<UInt8>, specialTokens: SpecialTokenHandling, into out: inout [UInt32]) {
+        guard buf.count > 0 else { return }
+        var state = EncoderState(tokenizer: self, textLength: buf.count)
+        encode(utf8: buf, specialTokens: specialTokens, into: &out, state: &state)
+    }
+
+    /// Appends the ids of valid UTF-8 text to `out`, with `state`'s scratch and piece cache.
+    func encode(utf8 buf: UnsafeBufferPointer<UInt8>, specialTokens: SpecialTokenHandling, into out: inout [UInt32],
+                state: inout EncoderState) {
         guard let base = buf.baseAddress, buf.count > 0 else { return }
         out.reserveCapacity(out.count + buf.count / 3 + 4)
-        var state = EncoderState(tokenizer: self, textLength: buf.count)
         let matcher = specialTokens == .parse ? parseMatcher : plainMatcher
         var pos = 0
         while let m = matcher.next(in: base, buf.count, from: pos) {
@@ -208,18 +215,66 @@ public final class BPETokenizer: Sendable {
         if pos < buf.count { encodeOrdinary(base, pos, buf.count, &state, &out) }
     }
 
-    /// Per-call scratch: the merge loop's buffers, the piece cache and the piece offsets.
+    /// Scratch for encoding: the merge loop's buffers, the piece cache and the piece offsets.
     struct EncoderState {
         var merger: BPEMerger
         var cache: PieceCache?
         var ends: [Int] = []
 
+        /// For one call: a cache sized to the text.
         init(tokenizer: BPETokenizer, textLength: Int) {
             merger = BPEMerger(
                 byteIDs: tokenizer.byteIDTable.ids, pairs: tokenizer.pairs, unknownID: tokenizer.unknownID)
             // A cache only pays off once pieces start repeating.
             cache = textLength >= 256 ? PieceCache(expectedPieces: textLength / 4) : nil
             ends.reserveCapacity(min(textLength, 1 << 16))
+        }
+
+        /// For many calls: a cache of `cacheSlots` slots that outlives each text.
+        init(tokenizer: BPETokenizer, cacheSlots: Int) {
+            merger = BPEMerger(
+                byteIDs: tokenizer.byteIDTable.ids, pairs: tokenizer.pairs, unknownID: tokenizer.unknownID)
+            cache = PieceCache(slots: min(cacheSlots, 1 << 10), maxSlots: cacheSlots)
+        }
+    }
+
+    /// Encodes text after text on one thread, remembering how each piece merged across them.
+    ///
+    /// Most of a corpus's words were already merged in an earlier document: on the 3 883
+    /// documents of docs/BENCHMARKS.md, 86% of the pieces that missed a per-document cache had
+    /// been seen before. An encoder keeps its piece cache from one text to the next, bounded
+    /// (``cacheSlots`` slots, cleared when half full), so a long run pays the merge loop once
+    /// per common word instead of once per document. The ids are those of
+    /// ``BPETokenizer/encode(_:specialTokens:)``, to the bit: a piece merges the same way
+    /// wherever it occurs.
+    ///
+    /// A value with mutable state, not `Sendable`: make one per thread (the tokenizer inside is
+    /// shared).
+    public struct Encoder {
+        public let tokenizer: BPETokenizer
+        /// The piece cache's slots (a power of two).
+        public let cacheSlots: Int
+        private var state: EncoderState
+
+        /// The default size: at most 2^16 slots, about 5 MiB with its pieces (it starts at
+        /// 2^10 and doubles as it fills).
+        public static let defaultCacheSlots = 1 << 16
+
+        /// - Parameter cacheSlots: rounded up to a power of two between 64 and 2^22.
+        public init(_ tokenizer: BPETokenizer, cacheSlots: Int = defaultCacheSlots) {
+            var slots = 64
+            while slots < cacheSlots && slots < 1 << 22 { slots <<= 1 }
+            self.tokenizer = tokenizer
+            self.cacheSlots = slots
+            state = EncoderState(tokenizer: tokenizer, cacheSlots: slots)
+        }
+
+        /// The token ids of `text`, as ``BPETokenizer/encode(_:specialTokens:)`` gives them.
+        public mutating func encode(_ text: String, specialTokens: SpecialTokenHandling = .plainText) -> [UInt32] {
+            var text = text
+            var out: [UInt32] = []
+            text.withUTF8 { buf in tokenizer.encode(utf8: buf, specialTokens: specialTokens, into: &out, state: &state) }
+            return out
         }
     }
 

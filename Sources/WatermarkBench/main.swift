@@ -96,7 +96,7 @@ if let i = arguments.firstIndex(of: "--tokenizer-bench"), i + 1 < arguments.coun
 
 // `--corpus-tokenize FILE.jsonl --tokenizer PATH`: the floor for corpus detection, tokenizing
 // alone on one thread: every document's "text" read first (not timed), then each tokenized as
-// detection does (normalised, through DetectionTokenizer), best of 3 (`--passes N`: of N);
+// detection does (normalised, through one DetectionTokenizer.Encoder a pass), best of 3 (`--passes N`: of N);
 // also without normalisation (unless `--floor-only`). Tools/corpus_bench.py compares `watermark detect` with it.
 if let i = arguments.firstIndex(of: "--corpus-tokenize"), i + 1 < arguments.count,
    let j = arguments.firstIndex(of: "--tokenizer"), j + 1 < arguments.count {
@@ -119,7 +119,9 @@ if let i = arguments.firstIndex(of: "--corpus-tokenize"), i + 1 < arguments.coun
         for _ in 0..<passes {
             let t = now()
             tokens = 0
-            for text in texts { tokens += tokenizer.ids(for: text).count }
+            // As detection tokenizes: one encoder, its piece cache fresh at each pass.
+            var encoder = tokenizer.makeEncoder()
+            for text in texts { tokens += encoder.ids(for: text).count }
             best = min(best, Double(now() - t) / 1e9)
         }
         figures.append("\"\(normalize ? "normalized" : "raw")_mb_s\": \(format(Double(bytes) / best / 1e6, 3)), \"\(normalize ? "normalized" : "raw")_tokens\": \(tokens)")

@@ -68,15 +68,15 @@ struct CommonTuplesCommand: ParsableCommand {
             // Tokenizing is the work, and runs on every thread; the list is counted here, in
             // corpus order, so it is the same whatever the thread count.
             let detection = tokenizer.detection
-            try OrderedParallel.run(threads: threads ?? Processors.available, state: {}, produce: { submit in
+            try OrderedParallel.run(threads: threads ?? Processors.available, state: { detection.makeEncoder() }, produce: { submit in
                 try Documents.forEach(in: paths, onError: { error, _ in
                     Console.error(error.description)
                     skipped += 1
                 }) { item in try submit(item) }
-            }, work: { _, item -> [UInt32]? in
+            }, work: { encoder, item -> [UInt32]? in
                 switch item.content {
                 case .ids(let ids): return ids
-                case .text(let text): return text.isEmpty ? nil : detection.ids(for: text)
+                case .text(let text): return text.isEmpty ? nil : encoder.ids(for: text)
                 }
             }, consume: { ids in
                 guard let ids else { return }

@@ -37,8 +37,9 @@ struct Tokenize: ParsableCommand {
         let detection = try tokenizerOption.load(normalize: normalization.normalize).detection
         let tok = detection.tokenizer
         // What detection scores, unless special-token text is to be matched (never for detection).
+        var encoder = detection.makeEncoder()
         func encode(_ text: String) -> [UInt32] {
-            parseSpecial ? tok.encode(detection.prepared(text), specialTokens: .parse) : detection.ids(for: text)
+            parseSpecial ? tok.encode(detection.prepared(text), specialTokens: .parse) : encoder.ids(for: text)
         }
         var batch = Batch(json: jsonl)
         try batch.forEach(input: files, jsonLines: jsonl, line: { line, source, batch in

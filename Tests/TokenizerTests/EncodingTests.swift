@@ -205,3 +205,67 @@ func tinyTokenizer(added: [AddedToken] = [], pre: PreTokenizer = .gpt2) throws -
         #expect(got == t.encode(String(decoding: bytes, as: UTF8.self)))
     }
 }
+
+/// The piece cache that outlives a text (``BPETokenizer/Encoder``): it grows, clears, and keeps
+/// its bounds, and a hit always gives what was stored.
+@Suite struct PieceCacheTests {
+    private func insert(_ cache: inout PieceCache, _ piece: [UInt8], _ ids: [UInt32]) {
+        piece.withUnsafeBufferPointer { p in
+            cache.insert(p.baseAddress!, p.count, hash: hashBytes(p.baseAddress!, p.count), ids: ids[...])
+        }
+    }
+
+    private func find(_ cache: inout PieceCache, _ piece: [UInt8]) -> [UInt32]? {
+        piece.withUnsafeBufferPointer { p in
+            cache.find(p.baseAddress!, p.count, hash: hashBytes(p.baseAddress!, p.count)).map { Array(cache.values[$0]) }
+        }
+    }
+
+    private func piece(_ i: Int) -> [UInt8] { Array("piece-\(i)".utf8) }
+
+    @Test func growingKeepsEveryEntry() {
+        var cache = PieceCache(slots: 64, maxSlots: 1 << 12)
+        // 1 500 entries: past half of 64, 128, …, 2 048 slots, so it doubles six times and never clears.
+        for i in 0..<1_500 { insert(&cache, piece(i), [UInt32(i), UInt32(i) &* 7]) }
+        for i in 0..<1_500 { #expect(find(&cache, piece(i)) == [UInt32(i), UInt32(i) &* 7], "entry \(i) lost") }
+        #expect(find(&cache, piece(1_500)) == nil)
+    }
+
+    @Test func aFullCacheClearsAndStaysCorrect() {
+        var cache = PieceCache(slots: 64, maxSlots: 64)
+        for i in 0..<40 { insert(&cache, piece(i), [UInt32(i)]) }
+        // Half of 64 slots: the 33rd insert cleared it, so the first 32 are gone, the rest found.
+        for i in 0..<32 { #expect(find(&cache, piece(i)) == nil, "entry \(i) survived a clear") }
+        for i in 32..<40 { #expect(find(&cache, piece(i)) == [UInt32(i)]) }
+    }
+
+    @Test func longPiecesClearItBeforeItsBytesGrow() {
+        // 64 slots allow 1 024 bytes of pieces: the fifth piece of 256 bytes clears it.
+        var cache = PieceCache(slots: 64, maxSlots: 64)
+        let long = (0..<5).map { i in [UInt8](repeating: UInt8(0x61 + i), count: 256) }
+        for (i, p) in long.enumerated() { insert(&cache, p, [UInt32(i)]) }
+        #expect(find(&cache, long[0]) == nil)
+        #expect(find(&cache, long[4]) == [4])
+    }
+
+    @Test func anEncoderGivesTheIdsOfEncode() throws {
+        let t = try tinyTokenizer()
+        var small = BPETokenizer.Encoder(t, cacheSlots: 1)
+        var large = BPETokenizer.Encoder(t)
+        #expect(small.cacheSlots == 64)
+        #expect(large.cacheSlots == BPETokenizer.Encoder.defaultCacheSlots)
+        let vocabulary = ["ab", "abc", "bca", "a", "cab", "abcabc", "ba"]
+        var gen: UInt64 = 0x2545F491_4F6CDD1D
+        for _ in 0..<2_000 {
+            gen = gen &* 6364136223846793005 &+ 1442695040888963407
+            var words: [String] = []
+            for k in 0..<(Int(gen >> 60) + 1) {
+                let pick = Int((gen >> UInt64(8 * (k % 7))) % UInt64(vocabulary.count))
+                words.append(vocabulary[pick])
+            }
+            let text = words.joined(separator: " ")
+            #expect(small.encode(text) == t.encode(text), "\(text)")
+            #expect(large.encode(text) == t.encode(text), "\(text)")
+        }
+    }
+}

@@ -49,9 +49,23 @@ import Testing
         func report(_ s: String) {
             if failures.count < 5 { failures.append(s) }
         }
+        // Encoders keep their piece cache from case to case: the default one grows its table
+        // over the set, the 64-slot one is cleared again and again; both must give the ids.
+        var encoders = [BPETokenizer.Encoder(tokenizer), BPETokenizer.Encoder(tokenizer, cacheSlots: 64)]
         for c in cases {
             let ids = tokenizer.encode(c.text, specialTokens: .parse)
             let plain = tokenizer.encode(c.text, specialTokens: .plainText)
+            for e in encoders.indices {
+                let slots = encoders[e].cacheSlots
+                if encoders[e].encode(c.text, specialTokens: .parse) != c.ids {
+                    failed += 1
+                    report("case \(c.id) [\(c.category)] ids through an encoder of \(slots) slots")
+                }
+                if encoders[e].encode(c.text, specialTokens: .plainText) != c.idsPlain {
+                    failed += 1
+                    report("case \(c.id) [\(c.category)] idsPlain through an encoder of \(slots) slots")
+                }
+            }
             if ids != c.ids {
                 failed += 1
                 report(
@@ -74,7 +88,7 @@ import Testing
                 }
             }
         }
-        let total = cases.count * 2
+        let total = cases.count * (2 + 2 * encoders.count)
         print("parity \(name): \(total - failed)/\(total) id lists equal, \(decodeFailed) decode failures")
         #expect(
             failed == 0 && decodeFailed == 0,

@@ -34,6 +34,8 @@ public final class DetectionPipeline {
     private let requestedOptions: DetectionOptions
     private let calibration: CalibrationFile?
     private let tupleCache: TupleVerdictCache?
+    /// This pipeline's encoder: its piece cache serves every text the pipeline tokenizes.
+    private var encoder: DetectionTokenizer.Encoder?
 
     /// - Parameters:
     ///   - keys: one or more keys; the result names the best by keyID and corrects the
@@ -82,6 +84,7 @@ public final class DetectionPipeline {
         self.parameters = parameters
         self.options = options
         self.tokenizer = tokenizer
+        encoder = tokenizer?.makeEncoder()
         self.calibrationThreshold = threshold
         self.warnings = warnings
         detector = try Detector(keys: keys, parameters: parameters, options: options, tupleCache: tupleCache)
@@ -95,8 +98,8 @@ public final class DetectionPipeline {
 
     /// The ids detection scores for `text` (none for empty text).
     public func tokenize(_ text: String) throws(DetectionError) -> [UInt32] {
-        guard let tokenizer else { throw .noTokenizer }
-        return tokenizer.ids(for: text)
+        guard encoder != nil else { throw .noTokenizer }
+        return encoder!.ids(for: text)
     }
 
     /// Detects in a text. Empty or blank text is no error: like any text too short to judge,

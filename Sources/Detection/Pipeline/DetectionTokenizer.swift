@@ -31,6 +31,29 @@ public struct DetectionTokenizer: Sendable {
         withoutSpecialTokens(tokenizer.encode(prepared(text), specialTokens: .plainText))
     }
 
+    /// An encoder for many texts on one thread, which keeps its piece cache from one text to
+    /// the next (``BPETokenizer/Encoder``): the ids of ``ids(for:)``, faster over a corpus.
+    public func makeEncoder(cacheSlots: Int = BPETokenizer.Encoder.defaultCacheSlots) -> Encoder {
+        Encoder(self, cacheSlots: cacheSlots)
+    }
+
+    /// ``ids(for:)`` for text after text, with a piece cache that outlives each of them.
+    /// Not `Sendable`: one per thread.
+    public struct Encoder {
+        public let owner: DetectionTokenizer
+        private var encoder: BPETokenizer.Encoder
+
+        init(_ owner: DetectionTokenizer, cacheSlots: Int) {
+            self.owner = owner
+            encoder = BPETokenizer.Encoder(owner.tokenizer, cacheSlots: cacheSlots)
+        }
+
+        /// The ids detection scores for `text`, equal to `owner.ids(for: text)`.
+        public mutating func ids(for text: String) -> [UInt32] {
+            owner.withoutSpecialTokens(encoder.encode(owner.prepared(text), specialTokens: .plainText))
+        }
+    }
+
     /// Each id's text, for showing which token is which (invalid UTF-8 pieces as U+FFFD).
     public func pieces(for ids: [UInt32]) -> [String] {
         ids.map { String(decoding: tokenizer.tokenBytes(for: $0) ?? [], as: UTF8.self) }

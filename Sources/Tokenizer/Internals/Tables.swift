@@ -298,7 +298,9 @@ struct SpellingList: Sendable {
     }
 }
 
-/// Per-call memo of piece → ids (pieces repeat a lot in real text). Bounded: cleared when full.
+/// Memo of piece → ids (pieces repeat a lot in real text, and across texts). Bounded: cleared
+/// when half its slots are used or its bytes reach their limit, so memory never grows with the
+/// text; a piece merges the same way whatever came before it, so a hit equals a merge.
 struct PieceCache {
     private var hashes: [UInt64]
     private var keyOffsets: [Int32]  // -1 = empty slot
@@ -309,6 +311,11 @@ struct PieceCache {
     private(set) var values: [UInt32] = []
     private var used = 0
     private var mask: Int
+    /// Bytes of keys and ids of values it holds at most (pieces average a few bytes; a run of
+    /// long ones clears it sooner rather than growing it).
+    private let keyByteLimit: Int
+    private let valueLimit: Int
+    private let maxSlots: Int
 
     static let maxPieceLength = 256
 
@@ -317,7 +324,19 @@ struct PieceCache {
     init(expectedPieces: Int) {
         var cap = 64
         while cap < expectedPieces * 2 && cap < 1 << 14 { cap <<= 1 }
+        self.init(slots: cap)
+    }
+
+    /// `slots` slots, doubling as it fills up to `maxSlots` (powers of two, at least 64): a
+    /// cache that lives across texts and costs a short run little.
+    init(slots cap: Int, maxSlots: Int? = nil) {
+        let maxSlots = max(cap, maxSlots ?? cap)
+        precondition(cap >= 64 && cap & (cap - 1) == 0 && maxSlots & (maxSlots - 1) == 0,
+                     "piece cache slots must be powers of two of at least 64")
         mask = cap - 1
+        self.maxSlots = maxSlots
+        keyByteLimit = maxSlots * 16
+        valueLimit = maxSlots * 8
         hashes = [UInt64](repeating: 0, count: cap)
         keyOffsets = [Int32](repeating: -1, count: cap)
         keyLengths = [Int32](repeating: 0, count: cap)
@@ -344,8 +363,10 @@ struct PieceCache {
     }
 
     mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, ids: ArraySlice<UInt32>) {
-        if used * 2 >= mask || keys.count + n > Int(Int32.max) / 2 || values.count + ids.count > Int(Int32.max) / 2 {
+        if keys.count + n > keyByteLimit || values.count + ids.count > valueLimit {
             clear()
+        } else if used * 2 >= mask {
+            if mask + 1 < maxSlots { grow() } else { clear() }
         }
         var s = Int(truncatingIfNeeded: h) & mask
         while keyOffsets[s] >= 0 { s = (s + 1) & mask }
@@ -357,6 +378,27 @@ struct PieceCache {
         keys.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
         values.append(contentsOf: ids)
         used += 1
+    }
+
+    /// Twice the slots, every entry moved to its place in the new table (keys and values stay).
+    private mutating func grow() {
+        let old = (hashes, keyOffsets, keyLengths, valueOffsets, valueLengths)
+        let cap = (mask + 1) * 2
+        mask = cap - 1
+        hashes = [UInt64](repeating: 0, count: cap)
+        keyOffsets = [Int32](repeating: -1, count: cap)
+        keyLengths = [Int32](repeating: 0, count: cap)
+        valueOffsets = [Int32](repeating: 0, count: cap)
+        valueLengths = [Int32](repeating: 0, count: cap)
+        for i in 0..<old.0.count where old.1[i] >= 0 {
+            var s = Int(truncatingIfNeeded: old.0[i]) & mask
+            while keyOffsets[s] >= 0 { s = (s + 1) & mask }
+            hashes[s] = old.0[i]
+            keyOffsets[s] = old.1[i]
+            keyLengths[s] = old.2[i]
+            valueOffsets[s] = old.3[i]
+            valueLengths[s] = old.4[i]
+        }
     }
 
     private mutating func clear() {
